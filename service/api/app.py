@@ -1,0 +1,64 @@
+"""The FastAPI application: routes, error mapping, middleware, and state built in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from service.api import errors
+from service.api.routes import audit, filings, health, images, shipments
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade
+from service.domain.images import ImageStore
+from service.observability import Metrics, observe_request
+from service.settings import Settings, get_settings
+
+log = structlog.get_logger("scanmatch")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url
+        engine = make_engine(url)
+        if settings.auto_migrate:
+            upgrade(url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = make_session_factory(engine)
+        app.state.images = ImageStore(settings.image_dir)
+        app.state.images.writable()
+        log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="scanmatch",
+        version="0.1.0",
+        summary="Does the parcel's x-ray show what the listing sells?",
+        lifespan=lifespan,
+    )
+    app.state.metrics = Metrics()
+    errors.install(app)
+    limit = 2 * settings.images.max_bytes + 1024 * 1024
+
+    @app.middleware("http")
+    async def refuse_oversized(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            message = f"the request is {int(length):,} bytes, over the limit of {limit:,} bytes"
+            return JSONResponse({"error": "request_too_large", "message": message}, status_code=413)
+        return await call_next(request)
+
+    app.middleware("http")(observe_request)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    for module in (filings, shipments, images, audit, health):
+        app.include_router(module.router)
+    return app

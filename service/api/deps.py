@@ -1,0 +1,53 @@
+"""Request-scoped dependencies: a database session, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from asgi_correlation_id import correlation_id
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from service.domain import audit, participants
+from service.domain.actors import Actor
+from service.domain.errors import NotAuthenticated
+from service.domain.images import ImageStore
+from service.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> ImageStore:
+    store: ImageStore = request.app.state.images
+    return store
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[ImageStore, Depends(get_store)]
+
+
+def caller(action: str) -> Callable[..., Actor]:
+    """A dependency authenticating the caller; a refused key is audited under `action`."""
+
+    def dependency(
+        session: SessionDep,
+        authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+    ) -> Actor:
+        request_id = correlation_id.get()
+        try:
+            principal = participants.authenticate(session, authorization)
+        except NotAuthenticated as error:
+            raise audit.refuse(session, error, actor=Actor(None, request_id), action=action) from None
+        return Actor(principal, request_id)
+
+    return dependency

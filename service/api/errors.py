@@ -1,0 +1,63 @@
+"""The one place where domain errors become HTTP status codes and JSON bodies."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from service.domain.errors import (
+    DomainError,
+    FilingInvalid,
+    Forbidden,
+    ImageRejected,
+    ImageTooLarge,
+    KeyProblem,
+    NotAuthenticated,
+    NotFound,
+    TransmissionConflict,
+)
+
+STATUS: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    TransmissionConflict: 409,
+    ImageTooLarge: 413,
+    FilingInvalid: 422,
+    ImageRejected: 422,
+    KeyProblem: 422,
+}
+
+
+def _status(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+async def domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    body: dict[str, object] = {"error": error.code, "message": error.message}
+    if isinstance(error, FilingInvalid):
+        body["errors"] = [{"path": e.path, "message": e.message, "type": e.type} for e in error.errors]
+    if isinstance(error, ImageRejected):
+        body["part"] = error.part
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    return JSONResponse(body, status_code=_status(error), headers=headers)
+
+
+async def request_invalid(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"path": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"], "type": e["type"]}
+        for e in error.errors()
+    ]
+    message = f"the request has {len(errors)} problem(s): {', '.join(e['path'] for e in errors)}"
+    return JSONResponse({"error": "invalid_request", "message": message, "errors": errors}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, request_invalid)

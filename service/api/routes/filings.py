@@ -1,0 +1,70 @@
+"""Transmissions from carriers, brokers, forwarders and marketplaces."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+
+from service.api.deps import SessionDep, SettingsDep, StoreDep, caller
+from service.domain import filings
+from service.domain.actors import Actor
+from service.domain.errors import ImageTooLarge
+from service.domain.filing_schema import IMAGE_PARTS
+from service.domain.shipments import FilingView
+from service.settings import ImageLimits
+
+router = APIRouter(prefix="/v1/filings", tags=["filings"])
+
+ERRORS = {
+    401: {"description": "missing, unknown or revoked key"},
+    403: {"description": "the key may not file, or not under this originator code / filer type"},
+    409: {"description": "transmission_id reused for different content"},
+    413: {"description": "an image is over the byte or pixel limit"},
+    422: {"description": "bad or missing elements, listed by path; or an image that is not JPEG/PNG/TIFF"},
+}
+
+
+async def _part_names(request: Request) -> set[str]:
+    return {name for name in (await request.form()).keys() if name != "filing"}
+
+
+def _read(part: str, upload: UploadFile | None, limits: ImageLimits) -> bytes | None:
+    if upload is None:
+        return None
+    if upload.size is not None and upload.size > limits.max_bytes:
+        raise ImageTooLarge(part, f"{upload.size:,} bytes is over the limit of {limits.max_bytes:,} bytes")
+    return upload.file.read(limits.max_bytes + 1)
+
+
+@router.post("", status_code=201, responses={200: {"description": "a retry: the earlier receipt"}, **ERRORS})
+def create_filing(
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(caller("filing.create"))],
+    part_names: Annotated[set[str], Depends(_part_names)],
+    filing: Annotated[str, Form(description="the filing, as JSON (schema: CarrierFiling or MarketplaceFiling)")],
+    security_scan: Annotated[UploadFile | None, File(description="x-ray image (carriers)")] = None,
+    product_picture: Annotated[UploadFile | None, File(description="product picture (marketplaces)")] = None,
+) -> filings.Receipt:
+    uploads = {"security_scan": security_scan, "product_picture": product_picture}
+    parts = {name: data for name, up in uploads.items() if (data := _read(name, up, settings.images)) is not None}
+    # Unknown parts reach the domain as empty bytes so they are listed with the filing's other problems.
+    parts.update({name: b"" for name in part_names - set(IMAGE_PARTS)})
+    accepted = filings.accept(
+        session=session, actor=actor, filing_json=filing, parts=parts, store=store, limits=settings.images
+    )
+    if not accepted.created:
+        response.status_code = 200
+    return accepted.receipt
+
+
+@router.get("/{filing_id}", responses={404: {"description": "no such filing of yours"}})
+def read_filing(
+    filing_id: str,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(caller("filing.read"))],
+) -> FilingView:
+    return filings.read_own(session=session, actor=actor, filing_id=filing_id)

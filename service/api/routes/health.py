@@ -1,0 +1,37 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from service.db.migrate import is_current
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    state = request.app.state
+    checks: dict[str, str] = {}
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok" if is_current(state.engine) else "schema not at head: run `scanmatch db upgrade`"
+    except Exception as error:  # readiness reports any failure rather than raising it
+        checks["database"] = f"unreachable: {error.__class__.__name__}: {error}"
+    checks["images"] = "ok" if state.images.writable() else f"{state.images.root} is not writable"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,101 @@
+"""The `scanmatch` command: serve the API, manage keys, migrate the database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade
+from service.domain import participants
+from service.domain.actors import ROLES
+from service.domain.errors import KeyProblem
+from service.observability import configure_logging
+from service.settings import Settings
+
+app = typer.Typer(
+    help="scanmatch: filing intake and image matching for parcel inspection.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys = typer.Typer(help="Create, list and revoke participants' API keys.", no_args_is_help=True)
+db = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+app.add_typer(db, name="db")
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    url = settings.resolved_database_url
+    upgrade(url)
+    return make_session_factory(make_engine(url))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only for >1)")] = 1,
+) -> None:
+    """Serve the HTTP API (data in SCANMATCH_DATA_DIR, database at SCANMATCH_DATABASE_URL)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if workers > 1:
+        uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, log_config=None)
+    else:
+        from service.api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@keys.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],
+    name: Annotated[str, typer.Option(help="participant name; a second key for the same name and role shares it")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Issue an API key. The key is shown once: store it now."""
+    with _sessions(Settings())() as session:
+        try:
+            issued = participants.create_key(session, role=role, name=name)
+        except KeyProblem as error:
+            typer.echo(f"error: {error.message}", err=True)
+            raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(issued.model_dump_json())
+        return
+    typer.echo(f"key:             {issued.key}\nkey id:          {issued.key_id}\nparticipant:     {issued.name} "
+               f"({issued.role})\noriginator code: {issued.originator_code or '-'}")
+
+
+@keys.command("revoke")
+def keys_revoke(key_or_id: Annotated[str, typer.Argument(help="the key id (key_...) or the key itself")]) -> None:
+    """Revoke a key at once; requests with it are refused from now on."""
+    with _sessions(Settings())() as session:
+        try:
+            info = participants.revoke_key(session, key_or_id)
+        except KeyProblem as error:
+            typer.echo(f"error: {error.message}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"revoked {info.key_id} of {info.name} ({info.role}) at {info.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@keys.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False) -> None:
+    """List keys (never the keys themselves: only their ids)."""
+    with _sessions(Settings())() as session:
+        for info in participants.list_keys(session):
+            if as_json:
+                typer.echo(info.model_dump_json())
+            else:
+                state = "revoked" if info.revoked_at else "active"
+                typer.echo(f"{info.key_id}  {state:8} {info.role:12} {info.originator_code or '-':12} {info.name}")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the latest revision."""
+    settings = Settings()
+    upgrade(settings.resolved_database_url)
+    typer.echo(f"database at head: {make_engine(settings.resolved_database_url).url.render_as_string()}")

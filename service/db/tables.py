@@ -1,0 +1,142 @@
+"""Relational schema. The database is the source of truth; files and indexes derive from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("name", "role"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    originator_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    # sha256 of a 256-bit random key: a slow hash adds nothing at that entropy and costs every request.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a later filing linked this shipment to an older one; reads resolve through it.
+    merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"), index=True)
+
+
+class ShipmentIdentifier(Base):
+    __tablename__ = "shipment_identifiers"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(100))
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+
+
+class ConsolidationMember(Base):
+    __tablename__ = "consolidation_members"
+
+    master_bill: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True, index=True)
+
+
+class Filing(Base):
+    __tablename__ = "filings"
+    __table_args__ = (UniqueConstraint("participant_id", "transmission_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    # The shipment id the receipt gave; a retry answers with the very same receipt even after a merge.
+    receipt_shipment_id: Mapped[str] = mapped_column(String(40))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    filer_type: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(10))
+    transmission_id: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]]
+    elements: Mapped[list[Any]]
+    warnings: Mapped[list[Any]]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredImage(Base):
+    __tablename__ = "images"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(10))
+    mode: Mapped[str] = mapped_column(String(10))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FilingImage(Base):
+    __tablename__ = "filing_images"
+
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    participant_id: Mapped[str | None] = mapped_column(String(40))
+    participant_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(40))
+    shipment_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    filing_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)

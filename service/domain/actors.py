@@ -1,0 +1,31 @@
+"""Who is asking: participants' roles and what each role may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FILER_ROLES = ("carrier", "marketplace", "broker", "forwarder")
+ROLES = (*FILER_ROLES, "inspector", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    participant_id: str
+    name: str
+    role: str
+    originator_code: str | None
+
+    @property
+    def is_filer(self) -> bool:
+        return self.role in FILER_ROLES
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking, as far as we know (None when the key was missing or wrong), and for which request."""
+
+    principal: Principal | None
+    request_id: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return self.principal is not None and self.principal.role in roles

@@ -1,0 +1,63 @@
+"""Domain errors. They speak the user's terms; service.api.errors maps them to HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    path: str
+    message: str
+    type: str
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class FilingInvalid(DomainError):
+    code = "invalid_filing"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        paths = ", ".join(e.path for e in errors)
+        super().__init__(f"the filing has {len(errors)} problem(s): {paths}")
+        self.errors = errors
+
+
+class ImageRejected(DomainError):
+    """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
+
+    code = "image_rejected"
+
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(f"{part}: {message}")
+        self.part = part
+
+
+class ImageTooLarge(ImageRejected):
+    code = "image_too_large"
+
+
+class TransmissionConflict(DomainError):
+    code = "transmission_conflict"
+
+
+class KeyProblem(DomainError):
+    code = "key_problem"

@@ -1,0 +1,137 @@
+"""Filing schemas: the data elements of the Section 321 Data Pilot PIA, section 2.1.
+
+Mandatory elements follow paragraphs 1 (all filers), 2 (carriers; brokers and forwarders file the
+same elements) and 3 (online marketplaces); every optional element in the PIA's list has a typed
+field. Unknown fields are refused so a misspelt element is never silently dropped.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints, model_validator
+
+FILER_TYPES = ("carrier", "marketplace", "broker", "forwarder")
+CARRIER_LIKE = ("carrier", "broker", "forwarder")
+IMAGE_PARTS = ("security_scan", "product_picture")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./-]{5,30}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# HTS: a 4-digit heading up to a 10-digit statistical suffix, dots optional (6109.10.0012).
+HtsNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}(\.?\d{2}){0,3}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(Strict):
+    street: Text
+    city: Text
+    postal_code: Ident | None = None
+    region: Text | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 country code"
+    )
+
+
+class Contact(Strict):
+    """A party named among the optional elements: only the name is needed once it is given."""
+
+    name: Text
+    address: Address | None = None
+    phone: Phone | None = None
+    email: EmailStr | None = None
+
+
+class Party(Contact):
+    """A party whose name and address are mandatory elements."""
+
+    address: Address
+
+
+class Money(Strict):
+    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    currency: Currency
+
+
+class Identifiers(Strict):
+    tracking_number: Ident | None = None
+    house_bill: Ident | None = None
+    master_bill: Ident | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Identifiers:
+        if not (self.tracking_number or self.house_bill or self.master_bill):
+            raise ValueError("give at least one of tracking_number, house_bill, master_bill")
+        return self
+
+
+class FilingBase(Strict):
+    # PIA 2.1, paragraph 1: every filer.
+    originator_code: Ident
+    filer_type: Literal["carrier", "marketplace", "broker", "forwarder"]
+    identifiers: Identifiers
+    mode: Literal["air", "truck", "rail", "vessel", "mail"]
+    transmission_id: Ident | None = Field(
+        default=None, description="the filer's own id for this transmission; a retry with it is idempotent"
+    )
+    # Every other element of PIA 2.1 is optional for every filer; the subclasses make their own
+    # paragraph's elements mandatory.
+    hts_number: HtsNumber | None = None
+    retail_price_export_country: Money | None = None
+    listed_price: Money | None = None
+    shipper: Contact | None = None
+    consignee: Contact | None = None
+    shipment_initiator: Party | None = None
+    seller: Contact | None = None
+    buyer: Contact | None = None
+    marketplace_name: Text | None = None
+    marketplace_website: HttpUrl | None = None
+    buyer_account_number: Ident | None = None
+    buyer_confirmation_number: Ident | None = None
+    carrier_name: Text | None = None
+    known_carrier_customer: bool | None = None
+    enhanced_description: LongText | None = None
+    final_deliver_to: Party | None = None
+    known_marketplace_seller: bool | None = None
+    seller_id: Ident | None = None
+    listing_url: HttpUrl | None = None
+    weight_kg: Decimal | None = Field(default=None, gt=0, le=100_000)
+    quantity: int | None = Field(default=None, gt=0, le=1_000_000)
+
+
+class CarrierFiling(FilingBase):
+    """PIA 2.1, paragraph 2: carriers (brokers and forwarders transmit the same elements)."""
+
+    filer_type: Literal["carrier", "broker", "forwarder"]
+    shipment_initiator: Party
+    final_deliver_to: Party
+    enhanced_description: LongText
+    known_carrier_customer: bool
+
+
+class MarketplaceFiling(FilingBase):
+    """PIA 2.1, paragraph 3: online marketplaces."""
+
+    filer_type: Literal["marketplace"]
+    seller: Party
+    final_deliver_to: Party
+    known_marketplace_seller: bool
+    seller_id: Ident
+    listed_price: Money
+
+
+Filing = CarrierFiling | MarketplaceFiling
+
+
+def schema_for(filer_type: object) -> type[CarrierFiling] | type[MarketplaceFiling] | type[FilingBase]:
+    if filer_type == "marketplace":
+        return MarketplaceFiling
+    if filer_type in CARRIER_LIKE:
+        return CarrierFiling
+    return FilingBase

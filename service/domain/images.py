@@ -1,0 +1,103 @@
+"""Transmitted images: recognised by content, bounded in bytes and pixels, stored by sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from service.domain.errors import ImageRejected, ImageTooLarge, NotFound
+from service.settings import ImageLimits
+
+ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF")
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff"}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    sha256: str
+    format: str
+    mode: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+def inspect(part: str, data: bytes, limits: ImageLimits) -> ImageInfo:
+    """Check that `data` is a whole JPEG, PNG or TIFF within the limits, and describe it."""
+    if not data:
+        raise ImageRejected(part, "the part is empty")
+    if len(data) > limits.max_bytes:
+        raise ImageTooLarge(part, f"{len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its bomb threshold; treat the warning as the refusal it is.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt, mode, (width, height) = image.format or "", image.mode, image.size
+                if fmt not in ACCEPTED_FORMATS:
+                    raise ImageRejected(part, f"{fmt or 'this'} images are not accepted; send JPEG, PNG or TIFF")
+                if width * height > limits.max_pixels:
+                    raise ImageTooLarge(
+                        part,
+                        f"{width}x{height} is {width * height:,} pixels, over the limit of "
+                        f"{limits.max_pixels:,} pixels",
+                    )
+                image.load()  # decode it all: a truncated or corrupt file fails here, not later
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise ImageTooLarge(part, f"too many pixels to decode safely ({error})") from None
+    except UnidentifiedImageError:
+        raise ImageRejected(part, "the content is not a JPEG, PNG or TIFF image") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageRejected(part, f"the {fmt} image is corrupt or truncated ({error})") from None
+    return ImageInfo(
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=fmt,
+        mode=mode,
+        width=width,
+        height=height,
+        size_bytes=len(data),
+    )
+
+
+class ImageStore:
+    """Original bytes on local disk, content-addressed, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, sha256: str, data: bytes) -> Path:
+        path = self.path_for(sha256)
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def read(self, sha256: str) -> bytes:
+        path = self.path_for(sha256)
+        if not path.is_file():
+            raise NotFound(f"image {sha256} is recorded but its file is missing from {self.root}")
+        return path.read_bytes()
+
+    def writable(self) -> bool:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return os.access(self.root, os.W_OK)

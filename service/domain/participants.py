@@ -1,0 +1,124 @@
+"""Participants and their API keys: created by an administrator, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from service.db.tables import ApiKey, Participant, utcnow
+from service.domain.actors import FILER_ROLES, ROLES, Principal
+from service.domain.errors import KeyProblem, NotAuthenticated
+
+KEY_PREFIX = "smk_"
+
+
+class IssuedKey(BaseModel):
+    key: str
+    key_id: str
+    participant_id: str
+    name: str
+    role: str
+    originator_code: str | None
+
+
+class KeyInfo(BaseModel):
+    key_id: str
+    participant_id: str
+    name: str
+    role: str
+    originator_code: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, *, role: str, name: str) -> IssuedKey:
+    """Issue a key for the participant (name, role), creating the participant on first use.
+
+    Filer roles get an originator code once, shared by all their keys; the key itself is shown
+    only here and stored as a hash.
+    """
+    if role not in ROLES:
+        raise KeyProblem(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    name = name.strip()
+    if not name:
+        raise KeyProblem("a participant name is needed")
+    participant = session.scalar(select(Participant).where(Participant.name == name, Participant.role == role))
+    if participant is None:
+        participant = Participant(
+            id=f"par_{secrets.token_hex(8)}",
+            name=name,
+            role=role,
+            originator_code=f"OC{secrets.token_hex(4).upper()}" if role in FILER_ROLES else None,
+        )
+        session.add(participant)
+        session.flush()
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(id=f"key_{secrets.token_hex(8)}", participant_id=participant.id, key_hash=_hash(key))
+    session.add(row)
+    session.commit()
+    return IssuedKey(
+        key=key,
+        key_id=row.id,
+        participant_id=participant.id,
+        name=participant.name,
+        role=participant.role,
+        originator_code=participant.originator_code,
+    )
+
+
+def revoke_key(session: Session, key_or_id: str) -> KeyInfo:
+    """Revoke by key id (key_...) or by the key itself; revoking twice is harmless."""
+    row = session.scalar(select(ApiKey).where(or_(ApiKey.id == key_or_id, ApiKey.key_hash == _hash(key_or_id))))
+    if row is None:
+        raise KeyProblem("no such key: give the key id printed by `scanmatch keys create` or the key itself")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.commit()
+    return _info(session, row)
+
+
+def list_keys(session: Session) -> list[KeyInfo]:
+    return [_info(session, row) for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at))]
+
+
+def _info(session: Session, row: ApiKey) -> KeyInfo:
+    participant = session.get_one(Participant, row.participant_id)
+    return KeyInfo(
+        key_id=row.id,
+        participant_id=participant.id,
+        name=participant.name,
+        role=participant.role,
+        originator_code=participant.originator_code,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """Turn an `Authorization: Bearer <key>` header into the participant behind it."""
+    if not authorization:
+        raise NotAuthenticated("no API key: send the header `Authorization: Bearer <key>`")
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise NotAuthenticated("malformed Authorization header: expected `Bearer <key>`")
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key.strip())))
+    if row is None:
+        raise NotAuthenticated("unknown API key")
+    if row.revoked_at is not None:
+        raise NotAuthenticated("this API key was revoked; ask an administrator for a new one")
+    participant = session.get_one(Participant, row.participant_id)
+    return Principal(
+        participant_id=participant.id,
+        name=participant.name,
+        role=participant.role,
+        originator_code=participant.originator_code,
+    )

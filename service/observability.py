@@ -1,0 +1,95 @@
+"""Structured logs with the request id on every line, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from asgi_correlation_id import correlation_id
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+from structlog.types import EventDict, WrappedLogger
+
+
+def _request_id(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    request_id = correlation_id.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Route structlog and the standard library (uvicorn, alembic) through one renderer."""
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        _request_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # One line per request comes from our middleware, with the request id; uvicorn's would lack it.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class Metrics:
+    """The service's Prometheus metrics, on a registry of their own (one per app, so tests can make many)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "scanmatch_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "scanmatch_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+        )
+        self.filings = Counter(
+            "scanmatch_filings_total", "Filings accepted", ["filer_type", "outcome"], registry=self.registry
+        )
+
+
+log = structlog.get_logger("scanmatch.http")
+
+
+async def observe_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        return response
+    finally:
+        elapsed = time.perf_counter() - start
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(request.method, route, str(status)).inc()
+        metrics.latency.labels(request.method, route).observe(elapsed)
+        log.info("request", method=request.method, path=request.url.path, status=status,
+                 duration_ms=round(elapsed * 1000, 1))

@@ -1,0 +1,90 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL, against a migrated schema."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service.api.app import create_app
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade
+from service.db.tables import Base
+from service.domain import participants
+from service.settings import Settings
+
+BACKENDS = [b.strip() for b in os.environ.get("SCANMATCH_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+POSTGRES_ADMIN_URL = os.environ.get("SCANMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database per backend for the whole run, migrated with alembic like production."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'scanmatch.db'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"scanmatch_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_database: str) -> Iterator[str]:
+    yield migrated_database
+    engine = make_engine(migrated_database)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, log_format="console")
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+class Keys:
+    """Issues keys straight through the domain, as `scanmatch keys create` does."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __call__(self, role: str, name: str | None = None) -> participants.IssuedKey:
+        return participants.create_key(self.session, role=role, name=name or f"{role}-{secrets.token_hex(3)}")
+
+
+@pytest.fixture
+def keys(session: Session) -> Keys:
+    return Keys(session)
