@@ -65,8 +65,10 @@ def keys_create(
     if as_json:
         typer.echo(issued.model_dump_json())
         return
-    typer.echo(f"key:             {issued.key}\nkey id:          {issued.key_id}\nparticipant:     {issued.name} "
-               f"({issued.role})\noriginator code: {issued.originator_code or '-'}")
+    typer.echo(
+        f"key:             {issued.key}\nkey id:          {issued.key_id}\nparticipant:     {issued.name} "
+        f"({issued.role})\noriginator code: {issued.originator_code or '-'}"
+    )
 
 
 @keys.command("revoke")

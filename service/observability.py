@@ -91,5 +91,6 @@ async def observe_request(request: Request, call_next: Callable[[Request], Await
         route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.requests.labels(request.method, route, str(status)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
-        log.info("request", method=request.method, path=request.url.path, status=status,
-                 duration_ms=round(elapsed * 1000, 1))
+        log.info(
+            "request", method=request.method, path=request.url.path, status=status, duration_ms=round(elapsed * 1000, 1)
+        )

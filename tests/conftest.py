@@ -21,7 +21,9 @@ from service.domain import participants
 from service.settings import Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("SCANMATCH_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
-POSTGRES_ADMIN_URL = os.environ.get("SCANMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SCANMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

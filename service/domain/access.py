@@ -47,12 +47,20 @@ def search(
 ) -> list[shipments.ShipmentView]:
     _require(session, actor, INSPECTORS, "shipment.search")
     ids = shipments.find(session, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill)
-    query = ", ".join(f"{k}={v}" for k, v in
-                      (("tracking_number", tracking_number), ("house_bill", house_bill), ("master_bill", master_bill))
-                      if v)
+    query = ", ".join(
+        f"{k}={v}"
+        for k, v in (("tracking_number", tracking_number), ("house_bill", house_bill), ("master_bill", master_bill))
+        if v
+    )
     for shipment_id in ids:
-        audit.record(session, actor=actor, action="shipment.read", outcome="ok", shipment_id=shipment_id,
-                     detail=f"search {query}")
+        audit.record(
+            session,
+            actor=actor,
+            action="shipment.read",
+            outcome="ok",
+            shipment_id=shipment_id,
+            detail=f"search {query}",
+        )
     if not ids:
         audit.record(session, actor=actor, action="shipment.search", outcome="none", detail=f"search {query}")
     views = [shipments.view(session, shipments.resolve(session, shipment_id)) for shipment_id in ids]
@@ -70,8 +78,9 @@ def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> 
     _require(session, actor, INSPECTORS, "image.read", image_sha256=sha256)
     stored = session.get(StoredImage, sha256)
     if stored is None:
-        raise audit.refuse(session, NotFound(f"no image {sha256}"), actor=actor, action="image.read",
-                           image_sha256=sha256)
+        raise audit.refuse(
+            session, NotFound(f"no image {sha256}"), actor=actor, action="image.read", image_sha256=sha256
+        )
     shipment_id = session.scalar(
         select(Filing.shipment_id)
         .join(FilingImage, FilingImage.filing_id == Filing.id)
@@ -79,8 +88,7 @@ def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> 
         .order_by(Filing.received_at)
         .limit(1)
     )
-    audit.record(session, actor=actor, action="image.read", outcome="ok", image_sha256=sha256,
-                 shipment_id=shipment_id)
+    audit.record(session, actor=actor, action="image.read", outcome="ok", image_sha256=sha256, shipment_id=shipment_id)
     session.commit()
     return ImageBytes(data=store.read(sha256), content_type=CONTENT_TYPES[stored.format])
 

@@ -65,9 +65,7 @@ def parse(raw: str | bytes, parts: set[str]) -> Filing:
     try:
         filing = model.model_validate(data)
     except ValidationError as error:
-        errors += [
-            FieldError(".".join(["filing", *map(str, e["loc"])]), e["msg"], e["type"]) for e in error.errors()
-        ]
+        errors += [FieldError(".".join(["filing", *map(str, e["loc"])]), e["msg"], e["type"]) for e in error.errors()]
     errors += _part_errors(data, parts)
     if errors:
         raise FilingInvalid(errors)
@@ -81,9 +79,7 @@ def _part_errors(data: dict[str, Any], parts: set[str]) -> list[FieldError]:
         errors.append(FieldError(part, f"unknown part; image parts are {', '.join(IMAGE_PARTS)}", "extra_part"))
     if filer_type in CARRIER_LIKE:
         if data.get("mode") == "air" and "security_scan" not in parts:
-            errors.append(
-                FieldError("security_scan", "mandatory for air shipments: attach the x-ray image", "missing")
-            )
+            errors.append(FieldError("security_scan", "mandatory for air shipments: attach the x-ray image", "missing"))
         if "product_picture" in parts:
             errors.append(FieldError("product_picture", "is transmitted by online marketplaces", "not_allowed"))
     if filer_type == "marketplace":
@@ -115,8 +111,9 @@ def accept(
     action = "filing.create"
     principal = actor.principal
     if principal is None or not principal.is_filer:
-        raise audit.refuse(session, Forbidden("only carriers, brokers, forwarders and marketplaces file"),
-                           actor=actor, action=action)
+        raise audit.refuse(
+            session, Forbidden("only carriers, brokers, forwarders and marketplaces file"), actor=actor, action=action
+        )
     try:
         filing = parse(filing_json, set(parts))
         _authorise(principal, filing)
@@ -200,7 +197,11 @@ def _replay(
             filing_id=earlier.id,
         )
     audit.record(
-        session, actor=actor, action="filing.create", outcome="replayed", shipment_id=earlier.shipment_id,
+        session,
+        actor=actor,
+        action="filing.create",
+        outcome="replayed",
+        shipment_id=earlier.shipment_id,
         filing_id=earlier.id,
     )
     session.commit()
@@ -235,9 +236,11 @@ def read_own(*, session: Session, actor: Actor, filing_id: str) -> shipments.Fil
     row = session.get(FilingRow, filing_id)
     mine = row is not None and actor.principal is not None and row.participant_id == actor.principal.participant_id
     if row is None or not mine:
-        raise audit.refuse(session, NotFound(f"no filing {filing_id} of yours"), actor=actor,
-                           action="filing.read", filing_id=filing_id)
-    audit.record(session, actor=actor, action="filing.read", outcome="ok", shipment_id=row.shipment_id,
-                 filing_id=row.id)
+        raise audit.refuse(
+            session, NotFound(f"no filing {filing_id} of yours"), actor=actor, action="filing.read", filing_id=filing_id
+        )
+    audit.record(
+        session, actor=actor, action="filing.read", outcome="ok", shipment_id=row.shipment_id, filing_id=row.id
+    )
     session.commit()
     return shipments.filing_view(session, row)

@@ -21,8 +21,12 @@ def post(client: TestClient, key: object, filing: dict, **images: bytes):  # typ
 def test_marketplace_and_carrier_filings_join_one_shipment(client, keys, session: Session) -> None:
     shop, carrier = keys("marketplace"), keys("carrier")
     first = post(client, shop, marketplace_filing(shop.originator_code, tracking="T1"), product_picture=image_bytes())
-    second = post(client, carrier, carrier_filing(carrier.originator_code, tracking="T1"),
-                  security_scan=image_bytes("JPEG", seed=1))
+    second = post(
+        client,
+        carrier,
+        carrier_filing(carrier.originator_code, tracking="T1"),
+        security_scan=image_bytes("JPEG", seed=1),
+    )
     assert first.status_code == 201, first.text
     assert second.status_code == 201, second.text
     assert first.json()["shipment_id"] == second.json()["shipment_id"]
@@ -39,8 +43,12 @@ def test_missing_mandatory_elements_are_all_named(client, keys) -> None:
     response = post(client, carrier, filing)  # and no scan, on an air shipment
     assert response.status_code == 422
     paths = {e["path"] for e in response.json()["errors"]}
-    assert paths == {"filing.final_deliver_to", "filing.shipment_initiator.address", "filing.identifiers",
-                     "security_scan"}
+    assert paths == {
+        "filing.final_deliver_to",
+        "filing.shipment_initiator.address",
+        "filing.identifiers",
+        "security_scan",
+    }
 
 
 @pytest.mark.parametrize("mode", ["truck", "rail", "vessel", "mail"])
@@ -84,8 +92,13 @@ def test_typed_optional_elements_are_validated(client, keys) -> None:
     response = post(client, shop, filing)
     paths = {e["path"] for e in response.json()["errors"]}
     assert response.status_code == 422
-    assert paths == {"filing.weight_kg", "filing.quantity", "filing.marketplace_website",
-                     "filing.listed_price.currency", "filing.consignee.email"}
+    assert paths == {
+        "filing.weight_kg",
+        "filing.quantity",
+        "filing.marketplace_website",
+        "filing.listed_price.currency",
+        "filing.consignee.email",
+    }
 
 
 def test_non_image_bytes_are_refused(client, keys, session: Session) -> None:

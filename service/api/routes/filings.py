@@ -26,7 +26,7 @@ ERRORS = {
 
 
 async def _part_names(request: Request) -> set[str]:
-    return {name for name in (await request.form()).keys() if name != "filing"}
+    return {name for name in (await request.form()) if name != "filing"}
 
 
 def _read(part: str, upload: UploadFile | None, limits: ImageLimits) -> bytes | None:

@@ -29,7 +29,9 @@ def readyz(request: Request) -> JSONResponse:
         checks["database"] = f"unreachable: {error.__class__.__name__}: {error}"
     checks["images"] = "ok" if state.images.writable() else f"{state.images.root} is not writable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", response_class=Response)

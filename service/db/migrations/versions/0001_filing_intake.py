@@ -103,9 +103,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("master_bill", "shipment_id"),
     )
     with op.batch_alter_table("consolidation_members", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_consolidation_members_shipment_id"), ["shipment_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_consolidation_members_shipment_id"), ["shipment_id"], unique=False)
 
     op.create_table(
         "filings",
@@ -149,9 +147,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "value"),
     )
     with op.batch_alter_table("shipment_identifiers", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_shipment_identifiers_shipment_id"), ["shipment_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_shipment_identifiers_shipment_id"), ["shipment_id"], unique=False)
 
     op.create_table(
         "filing_images",
