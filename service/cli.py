@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain import participants
 from service.domain.actors import ROLES
 from service.domain.errors import KeyProblem
-from service.observability import configure_logging
 from service.settings import Settings
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(db, name="db")
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+def _sessions(settings: Settings) -> sessionmaker[Session]:
     url = settings.resolved_database_url
     upgrade(url)
     return make_session_factory(make_engine(url))
@@ -40,7 +40,6 @@ def serve(
 ) -> None:
     """Serve the HTTP API (data in SCANMATCH_DATA_DIR, database at SCANMATCH_DATABASE_URL)."""
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
     if workers > 1:
         uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, log_config=None)
     else:

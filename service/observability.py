@@ -49,8 +49,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             ],
         )
     )
+    handler.set_name("scanmatch")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler: others (a test harness's, an operator's) stay attached.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "scanmatch"] + [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

@@ -15,7 +15,7 @@ from service.api.routes import audit, filings, health, images, shipments
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain.images import ImageStore
-from service.observability import Metrics, observe_request
+from service.observability import Metrics, configure_logging, observe_request
 from service.settings import Settings, get_settings
 
 log = structlog.get_logger("scanmatch")
@@ -23,6 +23,7 @@ log = structlog.get_logger("scanmatch")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -48,6 +48,7 @@ class Receipt(BaseModel):
 @dataclass(frozen=True)
 class Accepted:
     receipt: Receipt
+    filer_type: str
     created: bool  # False when this was a retry of a transmission already received
 
 
@@ -174,7 +175,7 @@ def _record(
     session.add_all(FilingImage(filing_id=row.id, role=part, image_sha256=sha) for part, sha in image_refs.items())
     audit.record(session, actor=actor, action="filing.create", outcome="ok", shipment_id=shipment.id, filing_id=row.id)
     session.commit()
-    return Accepted(receipt=_receipt(row), created=True)
+    return Accepted(receipt=_receipt(row), filer_type=row.filer_type, created=True)
 
 
 def _replay(
@@ -205,7 +206,7 @@ def _replay(
         filing_id=earlier.id,
     )
     session.commit()
-    return Accepted(receipt=_receipt(earlier), created=False)
+    return Accepted(receipt=_receipt(earlier), filer_type=earlier.filer_type, created=False)
 
 
 def _warnings(filing: Filing, parts: set[str], shipment_id: str, merged: list[str]) -> list[str]:

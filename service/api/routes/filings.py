@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 
@@ -16,7 +16,7 @@ from service.settings import ImageLimits
 
 router = APIRouter(prefix="/v1/filings", tags=["filings"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, unknown or revoked key"},
     403: {"description": "the key may not file, or not under this originator code / filer type"},
     409: {"description": "transmission_id reused for different content"},
@@ -39,6 +39,7 @@ def _read(part: str, upload: UploadFile | None, limits: ImageLimits) -> bytes | 
 
 @router.post("", status_code=201, responses={200: {"description": "a retry: the earlier receipt"}, **ERRORS})
 def create_filing(
+    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
@@ -56,6 +57,8 @@ def create_filing(
     accepted = filings.accept(
         session=session, actor=actor, filing_json=filing, parts=parts, store=store, limits=settings.images
     )
+    outcome = "created" if accepted.created else "replayed"
+    request.app.state.metrics.filings.labels(accepted.filer_type, outcome).inc()
     if not accepted.created:
         response.status_code = 200
     return accepted.receipt

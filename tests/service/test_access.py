@@ -1,0 +1,117 @@
+"""Who sees what: inspectors read shipments and images, admins the audit trail; every read is audited."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.support import auth, carrier_filing, image_bytes, marketplace_filing, multipart
+
+
+def file_both(client: TestClient, keys, tracking: str = "T1") -> dict:  # type: ignore[no-untyped-def]
+    shop, carrier = keys("marketplace"), keys("carrier")
+    picture, scan = image_bytes("JPEG", seed=11), image_bytes("PNG", seed=12)
+    listing = client.post(
+        "/v1/filings",
+        files=multipart(marketplace_filing(shop.originator_code, tracking=tracking), product_picture=picture),
+        headers=auth(shop),
+    ).json()
+    scanned = client.post(
+        "/v1/filings",
+        files=multipart(carrier_filing(carrier.originator_code, tracking=tracking), security_scan=scan),
+        headers=auth(carrier),
+    ).json()
+    return {"shop": shop, "carrier": carrier, "listing": listing, "scanned": scanned, "picture": picture, "scan": scan}
+
+
+def test_inspector_sees_every_filing_and_image_of_a_shipment(client, keys) -> None:
+    world, inspector = file_both(client, keys), keys("inspector")
+    shipment = client.get(f"/v1/shipments/{world['listing']['shipment_id']}", headers=auth(inspector))
+    assert shipment.status_code == 200
+    body = shipment.json()
+    assert body["tracking_numbers"] == ["T1"]
+    assert [f["filer_type"] for f in body["filings"]] == ["marketplace", "carrier"]
+    roles = {image["role"]: image for f in body["filings"] for image in f["images"]}
+    assert set(roles) == {"product_picture", "security_scan"}
+    picture = client.get(roles["product_picture"]["url"], headers=auth(inspector))
+    assert picture.status_code == 200 and picture.content == world["picture"]
+    assert picture.headers["content-type"] == "image/jpeg"
+    found = client.get("/v1/shipments", params={"tracking_number": "T1"}, headers=auth(inspector)).json()
+    assert [s["shipment_id"] for s in found] == [body["shipment_id"]]
+    assert client.get("/v1/shipments", params={"tracking_number": "nope"}, headers=auth(inspector)).json() == []
+
+
+def test_filers_never_read_shipments_images_or_each_others_filings(client, keys) -> None:
+    world = file_both(client, keys)
+    carrier, shop = auth(world["carrier"]), auth(world["shop"])
+    shipment_id = world["listing"]["shipment_id"]
+    assert client.get(f"/v1/shipments/{shipment_id}", headers=carrier).status_code == 403
+    assert client.get("/v1/shipments", params={"tracking_number": "T1"}, headers=shop).status_code == 403
+    assert client.get(f"/v1/filings/{world['listing']['filing_id']}", headers=carrier).status_code == 404
+    assert client.get(f"/v1/filings/{world['scanned']['filing_id']}", headers=shop).status_code == 404
+    shipment = client.get(f"/v1/shipments/{shipment_id}", headers=auth(keys("inspector"))).json()
+    sha = shipment["filings"][0]["images"][0]["sha256"]
+    assert client.get(f"/v1/images/{sha}", headers=shop).status_code == 403
+    assert client.get(f"/v1/audit?shipment_id={shipment_id}", headers=carrier).status_code == 403
+
+
+def test_only_admins_read_the_audit_trail_and_it_records_reads_and_denials(client, keys) -> None:
+    world, inspector, admin = file_both(client, keys), keys("inspector"), keys("admin")
+    shipment_id = world["listing"]["shipment_id"]
+    client.get(f"/v1/shipments/{shipment_id}", headers=auth(inspector))
+    client.get(f"/v1/shipments/{shipment_id}", headers=auth(world["carrier"]))
+    assert client.get("/v1/audit", headers=auth(inspector)).status_code == 403
+    trail = client.get("/v1/audit", params={"shipment_id": shipment_id}, headers=auth(admin))
+    assert trail.status_code == 200
+    seen = {(e["participant_id"], e["action"], e["outcome"]) for e in trail.json()}
+    assert (inspector.participant_id, "shipment.read", "ok") in seen
+    assert (world["carrier"].participant_id, "shipment.read", "forbidden") in seen
+    assert (world["shop"].participant_id, "filing.create", "ok") in seen
+    assert all(e["request_id"] for e in trail.json())
+
+
+def test_refused_and_anonymous_attempts_are_audited(client, keys) -> None:
+    admin, carrier = keys("admin"), keys("carrier")
+    client.get("/v1/shipments/shp_x")
+    client.post("/v1/filings", files=multipart(carrier_filing(carrier.originator_code)), headers=auth(carrier))
+    trail = client.get("/v1/audit", headers=auth(admin)).json()
+    outcomes = {(e["role"], e["action"], e["outcome"]) for e in trail}
+    assert (None, "shipment.read", "unauthenticated") in outcomes
+    assert ("carrier", "filing.create", "invalid_filing") in outcomes
+
+
+def test_merged_shipments_answer_under_every_id(client, keys) -> None:
+    shop, carrier, inspector, admin = keys("marketplace"), keys("carrier"), keys("inspector"), keys("admin")
+    by_tracking = client.post(
+        "/v1/filings",
+        files=multipart(marketplace_filing(shop.originator_code, tracking="T7", enhanced_description="lamp")),
+        headers=auth(shop),
+    ).json()
+    by_house_bill = client.post(
+        "/v1/filings",
+        files=multipart(
+            carrier_filing(carrier.originator_code, tracking=None, mode="truck", identifiers={"house_bill": "H7"})
+        ),
+        headers=auth(carrier),
+    ).json()
+    linking = client.post(
+        "/v1/filings",
+        files=multipart(
+            carrier_filing(
+                carrier.originator_code, mode="truck", identifiers={"tracking_number": "T7", "house_bill": "H7"}
+            )
+        ),
+        headers=auth(carrier),
+    ).json()
+    assert by_tracking["shipment_id"] != by_house_bill["shipment_id"]
+    assert linking["shipment_id"] == by_tracking["shipment_id"]
+    assert any("now one" in w for w in linking["warnings"])
+    merged = client.get(f"/v1/shipments/{by_house_bill['shipment_id']}", headers=auth(inspector)).json()
+    assert merged["shipment_id"] == by_tracking["shipment_id"]
+    assert merged["merged_from"] == [by_house_bill["shipment_id"]]
+    assert len(merged["filings"]) == 3
+    trail = client.get("/v1/audit", params={"shipment_id": by_house_bill["shipment_id"]}, headers=auth(admin)).json()
+    assert {e["filing_id"] for e in trail if e["action"] == "filing.create"} == {
+        by_tracking["filing_id"],
+        by_house_bill["filing_id"],
+        linking["filing_id"],
+    }
