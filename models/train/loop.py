@@ -1,0 +1,194 @@
+"""The training loop: cached frozen features in, trained heads and x-ray tail out."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from models.architecture import ScanMatchCLIP, build_model, build_tokenizer
+from models.device import choose_placement
+from models.preprocess import PreprocessConfig
+from models.train.config import TrainConfig
+from models.train.features import FeatureSet, cached_features, ensure_generated
+from models.train.losses import total_loss
+from models.train.metrics import recall_at_k, scenario_auc, verification_auc
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _embed(model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: torch.device, *, flip: bool):
+    xray = feats.xray[idx]
+    if flip and feats.xray_flip is not None:
+        # Per-sample horizontal flip: scans arrive in either orientation on the belt.
+        coin = torch.rand(len(idx)) < 0.5
+        xray = torch.where(coin[:, None, None, None], feats.xray_flip[idx], xray)
+    photo = F.normalize(model.photo_head(feats.photo[idx].to(device)), dim=-1)
+    x = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
+    text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
+    return photo, x, text
+
+
+@torch.no_grad()
+def evaluate_features(model: ScanMatchCLIP, feats: FeatureSet, device: torch.device) -> dict[str, Any]:
+    model.eval()
+    outs = [
+        _embed(model, feats, torch.arange(s, min(s + 256, len(feats))), device, flip=False)
+        for s in range(0, len(feats), 256)
+    ]
+    photo = torch.cat([o[0] for o in outs]).float().cpu().numpy()
+    xray = torch.cat([o[1] for o in outs]).float().cpu().numpy()
+    labels = feats.label.numpy()
+    cos = (photo * xray).sum(axis=1)
+    return {
+        "roc_auc": verification_auc(cos, labels),
+        "concealment_auc": scenario_auc(cos, labels, feats.scenario, "concealment"),
+        "recall_at_1": recall_at_k(photo, xray, labels, 1),
+        "cosine": cos,
+    }
+
+
+def fit_calibration(cos: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Platt scaling on the validation split, so P(match) means what it says on unseen data."""
+    lr = LogisticRegression(C=1e4).fit(cos[:, None], labels)
+    return {"scale": float(lr.coef_[0, 0]), "bias": float(lr.intercept_[0])}
+
+
+def _lr_lambda(total: int, warmup: int):
+    def fn(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return fn
+
+
+def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | None = None) -> dict[str, Any]:
+    """Train, checkpointing every epoch into `out/checkpoints`; returns the history and best metrics."""
+    started = time.time()
+    torch.set_num_threads(cfg.threads)
+    _seed_everything(cfg.seed)
+    placement = choose_placement(device)
+    dev = placement.device
+    model_cfg = json.loads(Path(cfg.model_config).read_text())
+    model = build_model(model_cfg)
+    model.freeze_base()
+    tokenizer = build_tokenizer(model_cfg)
+    preprocess = PreprocessConfig.from_dict(model_cfg["preprocess"])
+
+    def manifest(given: str | None, split: str, n: int, seed: int) -> Path:
+        if given:
+            return Path(given)
+        return ensure_generated(out / "data" / split, n=n, seed=seed, size=cfg.source_size, mix=cfg.mix)
+
+    train_manifest = manifest(cfg.train_manifest, "train", cfg.n_train, cfg.train_seed)
+    val_manifest = manifest(cfg.val_manifest, "val", cfg.n_val, cfg.val_seed)
+    t_feat = time.time()
+    model.to(dev)
+    cache = out / "cache"
+    train_feats = cached_features(
+        cache, train_manifest, model, tokenizer, preprocess, hflip=cfg.hflip_xray, desc="train"
+    )
+    val_feats = cached_features(cache, val_manifest, model, tokenizer, preprocess, hflip=False, desc="val")
+    feature_seconds = time.time() - t_feat
+
+    tail = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("xray.trunk.")]
+    heads = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("xray.trunk.")]
+    opt = torch.optim.AdamW(
+        [{"params": heads, "lr": cfg.lr}, {"params": tail, "lr": cfg.tail_lr}], weight_decay=cfg.weight_decay
+    )
+    steps_per_epoch = max(1, len(train_feats) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(steps_per_epoch * cfg.epochs, cfg.warmup_steps))
+    scaler = torch.amp.GradScaler("cuda", enabled=placement.autocast)
+
+    ckpt_dir = out / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {"epoch": 0, "best": -1.0, "history": []}
+    if resume and (ckpt_dir / "last.pt").is_file():
+        saved = torch.load(ckpt_dir / "last.pt", weights_only=False)
+        model.load_state_dict(saved["model"], strict=False)
+        opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["rng"])
+        state = saved["state"]
+
+    for epoch in range(state["epoch"], cfg.epochs):
+        model.train()
+        perm = torch.randperm(len(train_feats))
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
+        for step in bar:
+            idx = perm[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
+                photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray)
+                loss, parts = total_loss(
+                    photo=photo.float(),
+                    xray=xray.float(),
+                    text=text.float(),
+                    match=train_feats.label[idx].to(dev),
+                    logit_scale=model.clip.logit_scale,
+                    logit_bias=model.clip.logit_bias,
+                    weights=cfg.loss_weights,
+                )
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            bar.set_postfix(loss=f"{float(loss):.3f}", verify=f"{parts['verify']:.3f}")
+        val = evaluate_features(model, val_feats, dev)
+        score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
+        record = {
+            "epoch": epoch + 1,
+            **{k: v for k, v in val.items() if k != "cosine"},
+            "elapsed_s": round(time.time() - started, 1),
+        }
+        state["history"].append(record)
+        tqdm.write(json.dumps(record))
+        if score > state["best"]:
+            state["best"] = score
+            save_file(model.trained_state_dict(), str(ckpt_dir / "best.safetensors"))
+        state["epoch"] = epoch + 1
+        torch.save(
+            {
+                "model": model.trained_state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "rng": torch.get_rng_state(),
+                "state": state,
+            },
+            ckpt_dir / "last.pt.tmp",
+        )
+        (ckpt_dir / "last.pt.tmp").replace(ckpt_dir / "last.pt")
+
+    model.load_state_dict(load_file(str(ckpt_dir / "best.safetensors")), strict=False)
+    val = evaluate_features(model, val_feats, dev)
+    calibration = fit_calibration(val.pop("cosine"), val_feats.label.numpy())
+    return {
+        "model": model.cpu(),
+        "model_config": model_cfg,
+        "preprocess": preprocess,
+        "calibration": calibration,
+        "val": val,
+        "history": state["history"],
+        "device": str(dev),
+        "feature_seconds": round(feature_seconds, 1),
+        "total_seconds": round(time.time() - started, 1),
+        "train_manifest": str(train_manifest),
+        "n_train": len(train_feats),
+        "n_val": len(val_feats),
+    }

@@ -1,0 +1,53 @@
+"""Contrastive and verification losses over one batch of shipments.
+
+Only match shipments have a positive partner; mismatch x-rays stay in the batch as columns, so
+every substitution, concealment or decoy scan is a hard negative for the photo it was filed with.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def paired_infonce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE with positives on the diagonal, rows restricted to match shipments."""
+    rows = torch.nonzero(match, as_tuple=True)[0]
+    if rows.numel() == 0:
+        return a.sum() * 0.0
+    logits = scale * a @ b.T
+    a_to_b = F.cross_entropy(logits[rows], rows)
+    b_to_a = F.cross_entropy(logits.T[rows], rows)
+    return 0.5 * (a_to_b + b_to_a)
+
+
+def verification_bce(
+    photo: torch.Tensor, xray: torch.Tensor, match: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """Binary match/mismatch loss on each shipment's own photo/x-ray pair (SigLIP-style logits)."""
+    logits = scale * (photo * xray).sum(dim=-1) + bias
+    return F.binary_cross_entropy_with_logits(logits, match.float())
+
+
+def total_loss(
+    *,
+    photo: torch.Tensor,
+    xray: torch.Tensor,
+    text: torch.Tensor,
+    match: torch.Tensor,
+    logit_scale: torch.Tensor,
+    logit_bias: torch.Tensor,
+    weights: dict[str, float],
+) -> tuple[torch.Tensor, dict[str, float]]:
+    # Same clamp as open_clip's training: keeps the temperature from collapsing.
+    scale = logit_scale.exp().clamp(max=100.0)
+    parts = {
+        "photo_xray": paired_infonce(photo, xray, scale, match),
+        "verify": verification_bce(photo, xray, match, scale, logit_bias),
+        "text_xray": paired_infonce(text, xray, scale, match),
+        # Photos and listing text always belong together, whatever the x-ray shows.
+        "photo_text": paired_infonce(photo, text, scale, torch.ones_like(match)),
+    }
+    loss = sum(weights.get(k, 0.0) * v for k, v in parts.items())
+    assert isinstance(loss, torch.Tensor)
+    return loss, {k: float(v.detach()) for k, v in parts.items()}

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from models.train.losses import paired_infonce, total_loss
+
+
+def test_infonce_prefers_aligned_pairs() -> None:
+    a = F.normalize(torch.randn(8, 16), dim=-1)
+    match = torch.tensor([1, 1, 1, 1, 0, 0, 1, 1])
+    aligned = paired_infonce(a, a, torch.tensor(20.0), match)
+    shuffled = paired_infonce(a, a.roll(1, dims=0), torch.tensor(20.0), match)
+    assert aligned < shuffled
+
+
+def test_total_loss_handles_a_batch_without_matches() -> None:
+    x = F.normalize(torch.randn(4, 8), dim=-1)
+    loss, parts = total_loss(
+        photo=x,
+        xray=x,
+        text=x,
+        match=torch.zeros(4, dtype=torch.long),
+        logit_scale=torch.tensor(2.3),
+        logit_bias=torch.tensor(-5.0),
+        weights={"photo_xray": 1.0, "verify": 1.0, "text_xray": 0.5, "photo_text": 0.25},
+    )
+    assert torch.isfinite(loss) and parts["photo_xray"] == 0.0
