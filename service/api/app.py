@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.api import errors
-from service.api.routes import audit, filings, health, images, shipments
+from service.api.routes import audit, filings, health, images, keys, shipments
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain.images import ImageStore
@@ -60,6 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.middleware("http")(observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    for module in (filings, shipments, images, audit, health):
+    for module in (filings, shipments, images, audit, keys, health):
         app.include_router(module.router)
     return app

@@ -11,8 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
-from service.domain.actors import FILER_ROLES, ROLES, Principal
-from service.domain.errors import KeyProblem, NotAuthenticated
+from service.domain import audit
+from service.domain.actors import FILER_ROLES, ROLES, Actor, Principal
+from service.domain.errors import Forbidden, KeyProblem, NotAuthenticated, NotFound
 
 KEY_PREFIX = "smk_"
 
@@ -122,3 +123,37 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
         role=participant.role,
         originator_code=participant.originator_code,
     )
+
+
+def _require_admin(session: Session, actor: Actor, action: str) -> None:
+    if not actor.has_role("admin"):
+        role = actor.principal.role if actor.principal else "anonymous"
+        raise audit.refuse(session, Forbidden(f"{role} keys cannot manage keys"), actor=actor, action=action)
+
+
+def issue_for(*, session: Session, actor: Actor, role: str, name: str) -> IssuedKey:
+    """An administrator issues a key over the API (same rules as `scanmatch keys create`)."""
+    _require_admin(session, actor, "key.create")
+    try:
+        issued = create_key(session, role=role, name=name)
+    except KeyProblem as error:
+        raise audit.refuse(session, error, actor=actor, action="key.create") from None
+    audit.record(session, actor=actor, action="key.create", outcome="ok", detail=f"{issued.key_id} {role} {name}")
+    session.commit()
+    return issued
+
+
+def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
+    _require_admin(session, actor, "key.revoke")
+    try:
+        info = revoke_key(session, key_id)
+    except KeyProblem as error:
+        raise audit.refuse(session, NotFound(error.message), actor=actor, action="key.revoke") from None
+    audit.record(session, actor=actor, action="key.revoke", outcome="ok", detail=key_id)
+    session.commit()
+    return info
+
+
+def list_for(*, session: Session, actor: Actor) -> list[KeyInfo]:
+    _require_admin(session, actor, "key.list")
+    return list_keys(session)

@@ -192,3 +192,19 @@ def test_a_filer_reads_back_only_its_own_filings(client, keys) -> None:
     assert "product_picture" in mine.json()["elements"]
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == {**missing.json(), "message": theirs.json()["message"]}
+
+
+def test_concurrent_filings_for_a_new_tracking_number_make_one_shipment(client, keys, session: Session) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    carriers = [keys("carrier") for _ in range(6)]
+
+    def send(i: int) -> int:
+        carrier = carriers[i]
+        filing = carrier_filing(carrier.originator_code, tracking="RACE-1")
+        return post(client, carrier, filing, security_scan=image_bytes(seed=100 + i)).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(send, range(6)))
+    assert statuses == [201] * 6
+    assert session.scalar(select(func.count(func.distinct(Filing.shipment_id)))) == 1
