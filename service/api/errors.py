@@ -12,6 +12,7 @@ from service.domain.errors import (
     Forbidden,
     ImageRejected,
     ImageTooLarge,
+    InvalidQuery,
     KeyProblem,
     NotAuthenticated,
     NotFound,
@@ -27,6 +28,7 @@ STATUS: dict[type[DomainError], int] = {
     FilingInvalid: 422,
     ImageRejected: 422,
     KeyProblem: 422,
+    InvalidQuery: 422,
 }
 
 

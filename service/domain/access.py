@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from service.db.tables import Filing, FilingImage, StoredImage
 from service.domain import audit, shipments
 from service.domain.actors import Actor
-from service.domain.errors import Forbidden, NotFound
+from service.domain.errors import Forbidden, InvalidQuery, NotFound
 from service.domain.images import CONTENT_TYPES, ImageStore
 
 INSPECTORS = ("inspector",)
@@ -46,6 +46,8 @@ def search(
     master_bill: str | None,
 ) -> list[shipments.ShipmentView]:
     _require(session, actor, INSPECTORS, "shipment.search")
+    if not (tracking_number or house_bill or master_bill):
+        raise InvalidQuery("give at least one of tracking_number, house_bill, master_bill")
     ids = shipments.find(session, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill)
     query = ", ".join(
         f"{k}={v}"

@@ -41,6 +41,10 @@ class FilingInvalid(DomainError):
         self.errors = errors
 
 
+class InvalidQuery(DomainError):
+    code = "invalid_query"
+
+
 class ImageRejected(DomainError):
     """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
 

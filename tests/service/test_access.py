@@ -38,6 +38,8 @@ def test_inspector_sees_every_filing_and_image_of_a_shipment(client, keys) -> No
     found = client.get("/v1/shipments", params={"tracking_number": "T1"}, headers=auth(inspector)).json()
     assert [s["shipment_id"] for s in found] == [body["shipment_id"]]
     assert client.get("/v1/shipments", params={"tracking_number": "nope"}, headers=auth(inspector)).json() == []
+    unbounded = client.get("/v1/shipments", headers=auth(inspector))
+    assert unbounded.status_code == 422 and "tracking_number" in unbounded.json()["message"]
 
 
 def test_filers_never_read_shipments_images_or_each_others_filings(client, keys) -> None:
