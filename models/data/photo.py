@@ -28,7 +28,7 @@ def _backdrop(rng: np.random.Generator, size: int) -> tuple[np.ndarray, float]:
     img = np.empty((size, size, 3), np.float32)
     h = int(horizon)
     img[:h] = wall * (0.9 + 0.1 * yy[:h])
-    grain = 1.0 + 0.08 * np.sin(np.linspace(0, rng.uniform(20, 60), size - h)[:, None] +
+    grain = 1.0 + 0.04 * np.sin(np.linspace(0, rng.uniform(20, 60), size - h)[:, None] +
                                 rng.normal(0, 0.6, (1, size))).astype(np.float32)
     img[h:] = table * grain[:, :, None]
     return img, horizon + (size - horizon) * 0.6
@@ -36,14 +36,14 @@ def _backdrop(rng: np.random.Generator, size: int) -> tuple[np.ndarray, float]:
 
 def _layout(rng: np.random.Generator, objs: list[ObjectModel], size: int, floor: float,
             view: str) -> list[np.ndarray]:
-    widths = [o.bounds()[2] - o.bounds()[0] for o in objs]
-    gap = 0.12 * max(widths)
-    offsets, x = [], 0.0
-    for o, w in zip(objs, widths, strict=True):
-        offsets.append(x - o.bounds()[0])
-        x += w + gap
-    total_w = x - gap
-    total_h = max(o.bounds()[3] - o.bounds()[1] for o in objs)
+    b = objs[0].bounds()
+    w0, h0 = b[2] - b[0], b[3] - b[1]
+    # Several units of a long product are shown stacked, of a compact one side by side.
+    vertical = len(objs) > 1 and w0 > 1.4 * h0
+    step = (h0 if vertical else w0) * 1.12
+    n = len(objs)
+    total_w = w0 + (0 if vertical else step * (n - 1))
+    total_h = h0 + (step * (n - 1) if vertical else 0)
     tilt = rng.uniform(-25, 25) if view == "three_quarter" else rng.uniform(-3, 3)
     scale = size * rng.uniform(0.55, 0.72) / max(total_w, total_h * 1.05)
     cy = min(size / 2, floor - total_h * scale / 2)
@@ -51,9 +51,11 @@ def _layout(rng: np.random.Generator, objs: list[ObjectModel], size: int, floor:
     if view == "three_quarter":  # foreshorten as if the camera looked down at ~35 degrees
         view_m = compose(view_m, np.array([[1.0, 0.18, 0], [0, 0.82, 0]]))
     mats = []
-    for o, dx in zip(objs, offsets, strict=True):
-        oy = -(o.bounds()[1] + o.bounds()[3]) / 2
-        mats.append(compose(view_m, np.array([[1, 0, dx - total_w / 2], [0, 1, oy]], np.float64)))
+    for i, o in enumerate(objs):
+        ob = o.bounds()
+        dx = -(ob[0] + ob[2]) / 2 + (0.0 if vertical else step * i - (total_w - w0) / 2)
+        dy = -(ob[1] + ob[3]) / 2 + (step * i - (total_h - h0) / 2 if vertical else 0.0)
+        mats.append(compose(view_m, np.array([[1, 0, dx], [0, 1, dy]], np.float64)))
     return mats
 
 
@@ -87,8 +89,10 @@ def render(objs: list[ObjectModel], rng: np.random.Generator, *, size: int = 256
     fin = np.full((size, size), -1, np.int8)
     ext = np.array([0.45, 0.6], np.float32) if view == "three_quarter" else np.array([0.0, 0.0], np.float32)
     visible = [(p, affine(p.outline, m)) for o, m in zip(objs, mats, strict=True) for p in o.parts if p.colour]
+    span = max(max(o.bounds()[2] - o.bounds()[0], o.bounds()[3] - o.bounds()[1]) for o in objs)
     for part, pts in visible:  # side faces first, far to near, darker than the top
-        d = ext * part.depth * scale * 0.8
+        # Deep goods (shoes, bags) would turn into wedges if extruded by their full depth.
+        d = ext * min(part.depth, 0.12 * span) * scale * 0.8
         steps = int(min(8, np.hypot(*d) / 1.5))
         for i in range(steps, 0, -1):
             c = np.array(part.colour, np.float32) * (0.5 + 0.15 * i / steps)
@@ -103,7 +107,7 @@ def render(objs: list[ObjectModel], rng: np.random.Generator, *, size: int = 256
     shade = light * (0.72 + 0.28 * edge)
     band = np.exp(-(((xx + yy) - rng.uniform(0.6, 1.0)) / 0.07) ** 2)
     gloss = np.isin(fin, (1, 2)).astype(np.float32)
-    brushed = 1.0 + (fin == 2) * 0.06 * np.sin(yy * rng.uniform(80, 160)).astype(np.float32)
+    brushed = 1.0 + (fin == 2) * 0.025 * np.sin(yy * rng.uniform(300, 500)).astype(np.float32)
     fabric = 1.0 + (fin == 3) * rng.normal(0, 0.05, (size, size)).astype(np.float32)
     obj_img = obj_img * (shade * brushed * fabric)[..., None] + (gloss * band * 70.0)[..., None]
     # Soft contact shadow under the product.

@@ -72,7 +72,7 @@ def _build_lut() -> np.ndarray:
 _LUT = _build_lut()
 
 
-def render(scene: Scene, rng: np.random.Generator, *, noise: float = 0.012, blur: float = 0.7) -> Image.Image:
+def render(scene: Scene, rng: np.random.Generator, *, noise: float = 0.007, blur: float = 0.7) -> Image.Image:
     """Project the scene and return the scanner's RGB display image."""
     a_low, a_high = attenuation(scene)
     t_low, t_high = np.exp(-a_low), np.exp(-a_high)
@@ -86,8 +86,8 @@ def render(scene: Scene, rng: np.random.Generator, *, noise: float = 0.012, blur
     t_high = np.clip(t_high * gain + noise * np.sqrt(t_high) * n[1], 2.5e-3, 1.0)
     # Dead zone at the white level keeps empty belt white; the material ratio is estimated on a
     # smoothed image, as scanners do, because per-pixel ratios of faint signals are pure noise.
-    q_low = np.maximum(-np.log(t_low) - 0.012, 0.0)
-    q_high = np.maximum(-np.log(t_high) - 0.01, 0.0)
+    q_low = np.maximum(-np.log(t_low) - 0.018, 0.0)
+    q_high = np.maximum(-np.log(t_high) - 0.014, 0.0)
     s_low = cv2.GaussianBlur(q_low, (5, 5), 1.2)
     s_high = cv2.GaussianBlur(q_high, (5, 5), 1.2)
     ratio = (s_low + 0.0012) / (s_high + 0.001)

@@ -17,9 +17,16 @@ def _shoe(rng: np.random.Generator, length: float, height: float, boot: bool,
     half, width = length / 2, u(rng, 85, 105)
     sole_h = u(rng, 22, 34) if boot else u(rng, 18, 30)
     sole = poly([(-half, 0), (half - 25, 0), (half, -8), (half - 4, -sole_h * 0.8), (-half, -sole_h)])
-    upper = poly([(-half + 2, -sole_h), (-half + 6, -height), (-half + 55, -height + 4),
-                  (-half + 85, -height * (0.98 if boot else 0.72)), (half - 70, -sole_h - 38),
-                  (half - 22, -sole_h - 18), (half - 4, -sole_h * 0.8)])
+    if boot:  # shaft rises at the heel, the front drops to the instep, then runs out to the toe
+        shaft = u(rng, 95, 115)
+        upper = poly([(-half + 2, -sole_h), (-half + 4, -height), (-half + shaft, -height),
+                      (-half + shaft + 8, -sole_h - 80), (half - 75, -sole_h - 52), (half - 35, -sole_h - 40),
+                      (half - 8, -sole_h - 18), (half - 4, -sole_h * 0.8)])
+    else:
+        upper = poly([(-half + 2, -sole_h), (-half + 4, -height + 10), (-half + 30, -height),
+                      (-half + 60, -height + 18), (-half + 95, -height + 2), (-half + 110, -height + 12),
+                      (half - 70, -sole_h - 38), (half - 30, -sole_h - 30), (half - 6, -sole_h - 14),
+                      (half - 4, -sole_h * 0.8)])
     mat = "leather" if boot else "fabric"
     p = [Part(upper, mat, width, round=width * 0.4, wall=2.5 if boot else 4.0, colour=upper_col,
               finish="matte" if boot else "fabric")]
@@ -37,7 +44,8 @@ def _shoe(rng: np.random.Generator, length: float, height: float, boot: bool,
                        (-half * 0.25, -sole_h - 2)])
         p.append(Part(stripe, "leather", 1.0, colour=shade(upper_col, 0.55) if sum(upper_col) > 300
                       else (235, 235, 235)))
-    lace_from, lace_to = (-half + 80, -height * (0.9 if boot else 0.68)), (half - 72, -sole_h - 40)
+    lace_from = (-half + 105, -height + 20) if boot else (-half + 100, -height + 12)
+    lace_to = (half - 80, -sole_h - 50) if boot else (half - 75, -sole_h - 36)
     lace = np.linspace(lace_from, lace_to, 6).astype(np.float32)
     for x, y in lace:
         p.append(Part(ellipse(2.2, 2.2, x, y + 4, n=8), "steel" if boot else "plastic", 3, colour=STEEL_RGB))

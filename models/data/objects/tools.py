@@ -35,7 +35,7 @@ def scissors(rng: np.random.Generator) -> ObjectModel:
         blade = rotate(poly([(0, -5), (bl, -1), (bl, 1), (0, 6)]), s * 9)
         p.append(Part(blade, "steel", 2.5, colour=STEEL_RGB, finish="metal"))
         tang = rotate(poly([(0, -3), (-ring * 1.4, s * ring * 0.6 - 3), (-ring * 1.4, s * ring * 0.6 + 3)]), 0)
-        p.append(Part(tang, "steel", 2.5))
+        p.append(Part(tang, "steel", 2.5, colour=STEEL_RGB, finish="metal"))
         loop = ellipse(ring, ring * 0.7, -ring * 1.9, s * ring * 0.85)
         p.append(Part(np.vstack([loop, loop[:1]]), "plastic", 9, width=6, colour=col))
     p.append(Part(ellipse(3.5, 3.5), "steel", 6, colour=STEEL_RGB, finish="metal"))
@@ -61,7 +61,7 @@ def pliers(rng: np.random.Generator) -> ObjectModel:
     p: list[Part] = []
     for s in (-1, 1):
         arm = poly([(0, s * 3), (-hl, s * 16), (-hl, s * 25), (0, s * 9)])
-        p.append(Part(arm, "steel", 8))
+        p.append(Part(arm, "steel", 8, colour=STEEL_RGB, finish="metal"))
         grip = poly([(-hl * 0.25, s * 8), (-hl, s * 15), (-hl, s * 27), (-hl * 0.25, s * 14)])
         p.append(Part(grip, "pvc", 13, round=5, colour=col))
         tip = 2 if needle else 6
