@@ -81,6 +81,8 @@ def _draw(img: np.ndarray, fin: np.ndarray, part: Part, pts: np.ndarray, col: np
 
 def render(objs: list[ObjectModel], rng: np.random.Generator, *, size: int = 256) -> Image.Image:
     """Render one or more copies of the declared product as a listing photo."""
+    # The camera sees the outside: internal parts neither show nor take part in framing.
+    objs = [ObjectModel(o.category, [p for p in o.parts if p.colour] or o.parts, o.colour_name) for o in objs]
     bg, floor = _backdrop(rng, size)
     view = "three_quarter" if rng.random() < 0.5 else "front"
     mats = _layout(rng, objs, size, floor, view)

@@ -97,8 +97,9 @@ def listing(obj: ObjectModel, quantity: int, rng: np.random.Generator) -> Listin
     hts, nouns, (lo, hi), points = CATALOG[obj.category]
     noun = nouns[int(rng.integers(len(nouns)))]
     # Skip selling points the noun already says ("Refillable Lighter, refillable").
-    fresh = [q for q in points if q.lower() not in noun.lower()] or list(points)
-    p1, p2 = (fresh[int(i) % len(fresh)] for i in rng.choice(len(points), 2, replace=False))
+    fresh = [q for q in points if q.lower() not in noun.lower()]
+    fresh = fresh if len(fresh) >= 2 else list(points)
+    p1, p2 = (fresh[int(i)] for i in rng.choice(len(fresh), 2, replace=False))
     spec = _spec(obj)
     colour = (obj.colour_name or "Assorted").title()
     weight = obj.weight_kg() * quantity
