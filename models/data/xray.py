@@ -80,7 +80,7 @@ def render(scene: Scene, rng: np.random.Generator, *, noise: float = 0.007, blur
     t_low = cv2.GaussianBlur(t_low, (k, k), blur)
     t_high = cv2.GaussianBlur(t_high, (k, k), blur)
     # Photon noise grows with the square root of the counts; line-scan detectors add per-row gain.
-    gain = 1.0 + rng.normal(0, 0.004, (scene.size, 1)).astype(np.float32)
+    gain = 1.0 + rng.normal(0, 0.002, (scene.size, 1)).astype(np.float32)
     n = rng.standard_normal((2, scene.size, scene.size), dtype=np.float32)
     t_low = np.clip(t_low * gain + noise * 1.3 * np.sqrt(t_low) * n[0], 2.5e-3, 1.0)
     t_high = np.clip(t_high * gain + noise * np.sqrt(t_high) * n[1], 2.5e-3, 1.0)
@@ -92,6 +92,8 @@ def render(scene: Scene, rng: np.random.Generator, *, noise: float = 0.007, blur
     s_high = cv2.GaussianBlur(q_high, (5, 5), 1.2)
     ratio = (s_low + 0.0012) / (s_high + 0.001)
     ri = np.clip((ratio - _RMIN) * ((_NR - 1) / (_RMAX - _RMIN)), 0, _NR - 1).astype(np.int32)
-    qi = np.clip(q_high * ((_NQ - 1) / _QMAX), 0, _NQ - 1).astype(np.int32)
+    # The display shows a lightly denoised brightness, as scanner consoles do; edges stay sharp enough.
+    q_show = 0.5 * q_high + 0.5 * cv2.GaussianBlur(q_high, (3, 3), 0.8)
+    qi = np.clip(q_show * ((_NQ - 1) / _QMAX), 0, _NQ - 1).astype(np.int32)
     rgb = _LUT[ri, qi]
     return Image.fromarray(np.ascontiguousarray(rgb), "RGB")

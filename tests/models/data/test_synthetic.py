@@ -54,3 +54,13 @@ def test_every_category_renders_in_both_modalities(category: str) -> None:
     assert photo.std() > 8
     assert (xray.mean(axis=2) < 200).mean() > 0.01
     assert (xray.mean(axis=2) > 240).mean() > 0.05  # bright empty belt around the parcel
+
+
+@pytest.mark.slow
+def test_cli_scale_run(tmp_path: Path) -> None:
+    from models.data.manifest import read_manifest
+    from models.data.synthetic import main
+
+    main(["--out", str(tmp_path / "s"), "--n", "200", "--seed", "1"])
+    records = list(read_manifest(tmp_path / "s" / "manifest.jsonl"))
+    assert len(records) == 200 and {r.scenario for r in records} == set(SCENARIOS)
