@@ -19,7 +19,7 @@ from models.architecture import build_model, build_tokenizer
 from models.device import Placement, place_model
 from models.encoder import Calibration, Encoder
 from models.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
-from models.integrity import verify_file
+from models.integrity import sha256_file, verify_file
 from models.preprocess import PreprocessConfig
 
 CONFIG = "config.json"
@@ -27,6 +27,13 @@ PREPROCESS = "preprocess.json"
 WEIGHTS = "weights.safetensors"
 CARD = "MODEL_CARD.md"
 CHECKSUMS = "checksums.json"
+
+
+def write_checksums(folder: Path) -> dict[str, str]:
+    """Record the sha256 of every file in the artifact (except the checksum file itself)."""
+    sums = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS}
+    (folder / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n")
+    return sums
 
 
 def read_checksums(folder: Path) -> dict[str, str]:

@@ -42,7 +42,8 @@ class TrainConfig:
         default_factory=lambda: {"photo_xray": 1.0, "verify": 1.0, "text_xray": 0.5, "photo_text": 0.25}
     )
     hflip_xray: bool = True
-    threads: int = 2
+    # One thread: on a shared 2-core box, 2 OpenMP threads contending with other work ran 7x slower.
+    threads: int = 1
     seed: int = 0
 
     @classmethod

@@ -12,16 +12,9 @@ from safetensors.torch import save_file
 
 from models import base_weights
 from models.architecture import ScanMatchCLIP
-from models.artifact import CARD, CHECKSUMS, CONFIG, PREPROCESS, WEIGHTS
+from models.artifact import CARD, CONFIG, PREPROCESS, WEIGHTS, write_checksums
 from models.integrity import sha256_file
 from models.preprocess import PreprocessConfig
-
-
-def refresh_checksums(folder: Path) -> dict[str, str]:
-    """Record the sha256 of every file in the artifact (except the checksum file itself)."""
-    sums = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS}
-    (folder / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n")
-    return sums
 
 
 def write_artifact(
@@ -44,7 +37,7 @@ def write_artifact(
     save_file(state, str(folder / WEIGHTS), metadata={"format": "pt", "scanmatch.trained": str(trained).lower()})
     sums = {name: sha256_file(folder / name) for name in (CONFIG, PREPROCESS, WEIGHTS)}
     (folder / CARD).write_text(card + "\n" + checksum_section(sums))
-    return refresh_checksums(folder)
+    return write_checksums(folder)
 
 
 def checksum_section(sums: dict[str, str]) -> str:

@@ -18,11 +18,11 @@ from tqdm import tqdm
 
 from models.architecture import ScanMatchCLIP, build_model, build_tokenizer
 from models.device import choose_placement
+from models.evaluate.metrics import recall_at_k, scenario_auc, verification_auc
 from models.preprocess import PreprocessConfig
 from models.train.config import TrainConfig
 from models.train.features import FeatureSet, cached_features, ensure_generated
 from models.train.losses import total_loss
-from models.train.metrics import recall_at_k, scenario_auc, verification_auc
 
 
 def _seed_everything(seed: int) -> None:

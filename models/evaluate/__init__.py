@@ -1,0 +1,1 @@
+"""Evaluation of the encoders on a held-out synthetic split (`python -m models.evaluate`)."""
