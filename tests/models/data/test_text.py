@@ -7,12 +7,13 @@ import pytest
 
 from models.data.objects import CATEGORIES, UnknownCategory, build
 from models.data.text import CATALOG, listing
+from models.taxonomy import TAXONOMY
 
 
 def test_every_category_has_an_hts_heading() -> None:
     assert set(CATALOG) == set(CATEGORIES)
-    for hts, *_ in CATALOG.values():
-        assert re.fullmatch(r"\d{4}\.\d{2}", hts)
+    for name in CATEGORIES:
+        assert re.fullmatch(r"\d{4}\.\d{2}", TAXONOMY[name].hts)
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
