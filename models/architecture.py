@@ -68,28 +68,43 @@ class ScanMatchCLIP(nn.Module):
         )
         self.xray = _timm_tower(embed_dim, cfg["xray_cfg"])
         self.split = int(cfg["xray_trainable_from_block"])
+        photo_split = cfg.get("photo_trainable_from_block")
+        self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
 
     # --- pieces used by the feature cache in training and by inference alike ---
-    def photo_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.clip.visual.trunk(x)
-
-    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
-        return self.clip.visual.head(feats)
-
-    def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
-        trunk = self.xray.trunk
+    # A tower with a split runs its frozen prefix once (cached in training) and its trained tail
+    # after; a tower without one is frozen up to the pooled features.
+    @staticmethod
+    def _prefix(tower: TimmModel, split: int, x: torch.Tensor) -> torch.Tensor:
+        trunk = tower.trunk
         h = trunk.bn1(trunk.conv_stem(x))
-        for block in trunk.blocks[: self.split]:
+        for block in trunk.blocks[:split]:
             h = block(h)
         return h
 
-    def xray_tail(self, h: torch.Tensor) -> torch.Tensor:
-        trunk = self.xray.trunk
-        for block in trunk.blocks[self.split :]:
+    @staticmethod
+    def _tail(tower: TimmModel, split: int, h: torch.Tensor) -> torch.Tensor:
+        trunk = tower.trunk
+        for block in trunk.blocks[split:]:
             h = block(h)
-        h = trunk.forward_head(trunk.bn2(trunk.conv_head(h)))
-        return self.xray.head(h)
+        return tower.head(trunk.forward_head(trunk.bn2(trunk.conv_head(h))))
+
+    def photo_features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.photo_split is None:
+            return self.clip.visual.trunk(x)
+        return self._prefix(self.clip.visual, self.photo_split, x)
+
+    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
+        if self.photo_split is None:
+            return self.clip.visual.head(feats)
+        return self._tail(self.clip.visual, self.photo_split, feats)
+
+    def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
+        return self._prefix(self.xray, self.split, x)
+
+    def xray_tail(self, h: torch.Tensor) -> torch.Tensor:
+        return self._tail(self.xray, self.split, h)
 
     def text_features(self, tokens: torch.Tensor) -> torch.Tensor:
         text = self.clip.text
@@ -114,7 +129,15 @@ class ScanMatchCLIP(nn.Module):
         """State-dict key prefixes that training updates and the artifact stores."""
         n_blocks = len(self.xray.trunk.blocks)
         xray_blocks = tuple(f"xray.trunk.blocks.{i}." for i in range(self.split, n_blocks))
+        photo_trunk: tuple[str, ...] = ()
+        if self.photo_split is not None:
+            photo_trunk = (
+                *(f"clip.visual.trunk.blocks.{i}." for i in range(self.photo_split, n_blocks)),
+                "clip.visual.trunk.conv_head.",
+                "clip.visual.trunk.bn2.",
+            )
         return (
+            *photo_trunk,
             "clip.visual.head.",
             "clip.text.proj.",
             "clip.logit_scale",

@@ -33,7 +33,11 @@ def write_artifact(
     config = {**model_config, "trained": trained, "calibration": calibration, "provenance": provenance or {}}
     (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     preprocess.save(folder / PREPROCESS)
-    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.trained_state_dict().items()}
+    # float16 on disk keeps the artifact under the 30 MB commit limit; loading casts back to float32.
+    state = {
+        k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach()).contiguous()
+        for k, v in model.trained_state_dict().items()
+    }
     save_file(state, str(folder / WEIGHTS), metadata={"format": "pt", "scanmatch.trained": str(trained).lower()})
     sums = {name: sha256_file(folder / name) for name in (CONFIG, PREPROCESS, WEIGHTS)}
     (folder / CARD).write_text(card + "\n" + checksum_section(sums))

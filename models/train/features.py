@@ -104,7 +104,8 @@ def compute_features(
         part = records[start : start + batch_size]
         photo_imgs = [Image.open(r.photo) for r in part]
         xray_imgs = [Image.open(r.xray) for r in part]
-        photos.append(model.photo_features(to_tensor(photo_imgs, preprocess).to(device)).cpu())
+        photo = model.photo_features(to_tensor(photo_imgs, preprocess).to(device))
+        photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
         xb = to_tensor(xray_imgs, preprocess).to(device)
         # float16 halves the cache; the tail runs in float32 on it.
         xrays.append(model.xray_prefix(xb).half().cpu())
@@ -133,7 +134,10 @@ def cached_features(
     desc: str,
 ) -> FeatureSet:
     """Features for `manifest`, from the cache when the data and frozen towers are unchanged."""
-    key = _digest(manifest, {"pre": preprocess.to_dict(), "split": model.split, "hflip": hflip, "v": 1})
+    key = _digest(
+        manifest,
+        {"pre": preprocess.to_dict(), "split": model.split, "photo_split": model.photo_split, "hflip": hflip, "v": 1},
+    )
     path = cache_dir / f"{desc}-{key}.pt"
     if path.is_file():
         return FeatureSet(**torch.load(path, weights_only=False))

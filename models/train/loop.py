@@ -24,6 +24,8 @@ from models.train.config import TrainConfig
 from models.train.features import FeatureSet, cached_features, ensure_generated
 from models.train.losses import total_loss
 
+_TRUNKS = ("xray.trunk.", "clip.visual.trunk.")
+
 
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -37,7 +39,7 @@ def _embed(model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: t
         # Per-sample horizontal flip: scans arrive in either orientation on the belt.
         coin = torch.rand(len(idx)) < 0.5
         xray = torch.where(coin[:, None, None, None], feats.xray_flip[idx], xray)
-    photo = F.normalize(model.photo_head(feats.photo[idx].to(device)), dim=-1)
+    photo = F.normalize(model.photo_head(feats.photo[idx].to(device).float()), dim=-1)
     x = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
     return photo, x, text
@@ -96,9 +98,9 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             return Path(given)
         return ensure_generated(out / "data" / split, n=n, seed=seed, size=cfg.source_size, mix=cfg.mix)
 
+    t_feat = time.time()
     train_manifest = manifest(cfg.train_manifest, "train", cfg.n_train, cfg.train_seed)
     val_manifest = manifest(cfg.val_manifest, "val", cfg.n_val, cfg.val_seed)
-    t_feat = time.time()
     model.to(dev)
     cache = out / "cache"
     train_feats = cached_features(
@@ -107,8 +109,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     val_feats = cached_features(cache, val_manifest, model, tokenizer, preprocess, hflip=False, desc="val")
     feature_seconds = time.time() - t_feat
 
-    tail = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("xray.trunk.")]
-    heads = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("xray.trunk.")]
+    tail = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(_TRUNKS)]
+    heads = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(_TRUNKS)]
     opt = torch.optim.AdamW(
         [{"params": heads, "lr": cfg.lr}, {"params": tail, "lr": cfg.tail_lr}], weight_decay=cfg.weight_decay
     )
@@ -149,7 +151,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             scaler.step(opt)
             scaler.update()
             sched.step()
-            bar.set_postfix(loss=f"{float(loss):.3f}", verify=f"{parts['verify']:.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}", verify=f"{parts['verify']:.3f}")
         val = evaluate_features(model, val_feats, dev)
         score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
         record = {
