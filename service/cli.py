@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
+from service.db.tables import Verdict
 from service.domain import participants
 from service.domain.actors import ROLES
 from service.domain.errors import KeyProblem
+from service.domain.images import ImageStore
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.matching.matcher import Matcher
 
 app = typer.Typer(
     help="scanmatch: filing intake and image matching for parcel inspection.",
@@ -92,6 +98,73 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON l
             else:
                 state = "revoked" if info.revoked_at else "active"
                 typer.echo(f"{info.key_id}  {state:8} {info.role:12} {info.originator_code or '-':12} {info.name}")
+
+
+def _matcher(settings: Settings) -> Matcher:
+    from service.matching.matcher import Matcher, Models
+
+    sessions = _sessions(settings)
+    typer.echo(f"loading {settings.matching.encoder} ...", err=True)
+    return Matcher(
+        models=Models.load(settings), settings=settings, sessions=sessions, store=ImageStore(settings.image_dir)
+    )
+
+
+@app.command()
+def reindex() -> None:
+    """Embed every stored image the current model has not embedded, then rebuild every index from the database."""
+    settings = Settings()
+    matcher = _matcher(settings)
+    result = matcher.embedder.reconcile(progress=True)
+    with matcher.sessions() as session:
+        for name, (ids, vectors) in matcher.embedder.expected(session).items():
+            matcher.indexes[name].rebuild(ids, vectors)
+            typer.echo(f"{name}: {len(ids)} vectors ({'exact' if matcher.indexes[name].exact else 'IVF-PQ'})")
+    matcher.close()
+    typer.echo(f"embedded {result['embedded']} new image(s); indexes in {matcher.indexes.folder}")
+
+
+@app.command()
+def calibrate(
+    source: Annotated[str, typer.Option(help="examinations (recorded outcomes) or generated (synthetic pairs)")] = (
+        "examinations"
+    ),
+    n: Annotated[int, typer.Option(help="generated pairs to use")] = 400,
+    seed: Annotated[
+        int | None, typer.Option(help="generator seed; default SCANMATCH_MATCHING__CALIBRATION_SEED")
+    ] = None,
+) -> None:
+    """Refit P(match) and the decision thresholds for the current model, from examinations or generated data."""
+    from service.matching import calibration, labelled
+
+    settings = Settings()
+    matcher = _matcher(settings)
+    if source == "generated":
+        seed = settings.matching.calibration_seed if seed is None else seed
+        cosines, labels = labelled.generated_pairs(matcher.encoder, n=n, seed=seed, progress=True)
+    elif source == "examinations":
+        with matcher.sessions() as session:
+            cosines, labels = labelled.examined_pairs(session, matcher.encoder.sha256)
+    else:
+        typer.echo("error: --source is examinations or generated", err=True)
+        raise typer.Exit(2)
+    try:
+        params = calibration.fit(
+            cosines, labels, target_false_alarm_rate=settings.matching.target_false_alarm_rate, source=source
+        )
+    except ValueError as error:
+        typer.echo(f"error: {error} (found {len(labels)}, {int(sum(labels))} of them matches)", err=True)
+        raise typer.Exit(2) from None
+    with matcher.sessions() as session:
+        calibration.save(session, model_sha256=matcher.encoder.sha256, params=params)
+        session.execute(delete(Verdict))  # every cached verdict used the old thresholds
+        session.commit()
+    matcher.close()
+    typer.echo(
+        f"calibrated {matcher.encoder.version} on {params.n} {source} pairs: ROC-AUC {params.roc_auc:.3f}, "
+        f"mismatch below P={params.mismatch_below:.3f}, match from P={params.match_from:.3f} "
+        f"(target false-alarm rate {params.target_false_alarm_rate:.0%})"
+    )
 
 
 @db.command("upgrade")

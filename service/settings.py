@@ -17,6 +17,24 @@ class ImageLimits(BaseModel):
     max_pixels: int = Field(default=40_000_000, gt=0)
 
 
+class Matching(BaseModel):
+    enabled: bool = True
+    # The trained photo / x-ray / text model shipped in models/artifacts (see models.registry).
+    encoder: str = "scanmatch-effl0-minilm"
+    device: str | None = None  # None: CUDA when present, else CPU
+    max_batch_size: int = Field(default=16, ge=1)
+    max_wait_ms: float = Field(default=10.0, ge=0)
+    # False-alarm rate: the share of shipments whose contents do match that may be called mismatch.
+    target_false_alarm_rate: float = Field(default=0.05, gt=0, lt=0.5)
+    # Exact (flat) FAISS search up to this many vectors per index; a compressed IVF-PQ index past it.
+    exact_index_max: int = Field(default=50_000, ge=1)
+    neighbours: int = Field(default=5, ge=1, le=50)
+    # With no calibration recorded for the model, fit one on this many generated pairs at start-up.
+    calibration_pairs: int = Field(default=400, ge=20)
+    # Generated calibration data uses a seed no training run or held-out evaluation uses.
+    calibration_seed: int = 11
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment (prefix SCANMATCH_, nesting with __)."""
 
@@ -25,6 +43,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     images: ImageLimits = ImageLimits()
+    matching: Matching = Matching()
     auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "json"
@@ -38,6 +57,10 @@ class Settings(BaseSettings):
     @property
     def image_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "indexes"
 
 
 @lru_cache

@@ -18,9 +18,14 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.db.tables import Base
 from service.domain import participants
-from service.settings import Settings
+from service.matching import calibration, labelled
+from service.matching.calibration import CalibrationParams
+from service.matching.matcher import Models
+from service.settings import Matching, Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("SCANMATCH_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+# The encoder the matching tests run: the shipped default unless told otherwise.
+TEST_ENCODER = os.environ.get("SCANMATCH_TEST_ENCODER", Matching().encoder)
 POSTGRES_ADMIN_URL = os.environ.get(
     "SCANMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -60,7 +65,50 @@ def database_url(migrated_database: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, log_format="console")
+    """Intake settings: matching off, so intake tests do not wait on the encoders."""
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, log_format="console", matching=Matching(enabled=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def matching_config() -> Matching:
+    return Matching(encoder=TEST_ENCODER, max_batch_size=8, max_wait_ms=5)
+
+
+@pytest.fixture(scope="session")
+def models(matching_config: Matching) -> Models:
+    """The real encoders, loaded once for the whole run."""
+    return Models.load(Settings(matching=matching_config))
+
+
+@pytest.fixture(scope="session")
+def calibration_params(models: Models, matching_config: Matching) -> CalibrationParams:
+    cosines, labels = labelled.generated_pairs(models.encoder, n=160, seed=matching_config.calibration_seed)
+    return calibration.fit(
+        cosines, labels, target_false_alarm_rate=matching_config.target_false_alarm_rate, source="generated"
+    )
+
+
+@pytest.fixture
+def matching_settings(
+    database_url: str, tmp_path: Path, matching_config: Matching, models: Models, calibration_params: CalibrationParams
+) -> Settings:
+    """Settings with matching on; the calibration is recorded so start-up need not fit one."""
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, log_format="console", matching=matching_config
+    )
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        calibration.save(session, model_sha256=models.encoder.sha256, params=calibration_params)
+    engine.dispose()
+    return settings
+
+
+@pytest.fixture
+def matching_client(matching_settings: Settings, models: Models) -> Iterator[TestClient]:
+    with TestClient(create_app(matching_settings, models=models)) as client:
+        yield client
 
 
 @pytest.fixture

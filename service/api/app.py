@@ -12,16 +12,20 @@ from fastapi.responses import JSONResponse
 
 from service.api import errors
 from service.api.routes import audit, filings, health, images, keys, shipments
+from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain.images import ImageStore
+from service.matching import matcher as matching
+from service.matching.matcher import Models
 from service.observability import Metrics, configure_logging, observe_request
 from service.settings import Settings, get_settings
 
 log = structlog.get_logger("scanmatch")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, models: Models | None = None) -> FastAPI:
+    """The service; `models` lets several apps (tests) share networks loaded once."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
 
@@ -36,8 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = make_session_factory(engine)
         app.state.images = ImageStore(settings.image_dir)
         app.state.images.writable()
+        app.state.matcher = (
+            matching.start(settings, sessions=app.state.sessions, store=app.state.images, models=models)
+            if settings.matching.enabled
+            else None
+        )
         log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
         yield
+        if app.state.matcher is not None:
+            app.state.matcher.close()
         engine.dispose()
 
     app = FastAPI(
@@ -60,6 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.middleware("http")(observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    for module in (filings, shipments, images, audit, keys, health):
+    for module in (filings, shipments, matching_routes, images, audit, keys, health):
         app.include_router(module.router)
     return app

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from service.domain import audit, participants
 from service.domain.actors import Actor
-from service.domain.errors import NotAuthenticated
+from service.domain.errors import MatchingUnavailable, NotAuthenticated
 from service.domain.images import ImageStore
+from service.matching.matcher import Matcher
 from service.settings import Settings
 
 
@@ -51,3 +52,15 @@ def caller(action: str) -> Callable[..., Actor]:
         return Actor(principal, request_id)
 
     return dependency
+
+
+def get_matcher(request: Request) -> Matcher:
+    matcher: Matcher | None = getattr(request.app.state, "matcher", None)
+    if matcher is None:
+        raise MatchingUnavailable(
+            "image matching is switched off on this server (SCANMATCH_MATCHING__ENABLED=false); intake still works"
+        )
+    return matcher
+
+
+MatcherDep = Annotated[Matcher, Depends(get_matcher)]

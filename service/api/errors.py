@@ -14,6 +14,7 @@ from service.domain.errors import (
     ImageTooLarge,
     InvalidQuery,
     KeyProblem,
+    MatchingUnavailable,
     NotAuthenticated,
     NotFound,
     TransmissionConflict,
@@ -29,6 +30,7 @@ STATUS: dict[type[DomainError], int] = {
     ImageRejected: 422,
     KeyProblem: 422,
     InvalidQuery: 422,
+    MatchingUnavailable: 503,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +98,8 @@ class Filing(Base):
     filer_type: Mapped[str] = mapped_column(String(20))
     mode: Mapped[str] = mapped_column(String(10))
     transmission_id: Mapped[str | None] = mapped_column(String(128))
+    # Copied out of the payload so seller history and picture reuse are indexed lookups.
+    seller_id: Mapped[str | None] = mapped_column(String(100), index=True)
     payload: Mapped[dict[str, Any]]
     elements: Mapped[list[Any]]
     warnings: Mapped[list[Any]]
@@ -140,3 +142,62 @@ class AuditEvent(Base):
     filing_id: Mapped[str | None] = mapped_column(String(40), index=True)
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Embedding(Base):
+    """One image embedded by one model: the source every FAISS index is rebuilt from."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (UniqueConstraint("image_sha256", "modality", "model_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+    modality: Mapped[str] = mapped_column(String(10))
+    model_name: Mapped[str] = mapped_column(String(100))
+    model_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    dim: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Verdict(Base):
+    """The cached verdict of a shipment; deleted when a filing arrives, recomputed on the next read."""
+
+    __tablename__ = "verdicts"
+
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(20))
+    risk: Mapped[float] = mapped_column(Float, index=True)
+    payload: Mapped[dict[str, Any]]
+
+
+class Examination(Base):
+    """What a physical examination found; labels the x-ray for the gallery and scores past verdicts."""
+
+    __tablename__ = "examinations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    outcome: Mapped[str] = mapped_column(String(30))
+    found_category: Mapped[str | None] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    xray_sha256: Mapped[str | None] = mapped_column(ForeignKey("images.sha256"))
+    verdict_decision: Mapped[str | None] = mapped_column(String(20))
+    verdict_risk: Mapped[float | None] = mapped_column(Float)
+    examined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Calibration(Base):
+    """Platt scaling and decision thresholds for one model, fitted on labelled pairs."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int]
+    params: Mapped[dict[str, Any]]

@@ -17,7 +17,7 @@ INSPECTORS = ("inspector",)
 ADMINS = ("admin",)
 
 
-def _require(session: Session, actor: Actor, roles: tuple[str, ...], action: str, **ids: str | None) -> None:
+def require(session: Session, actor: Actor, roles: tuple[str, ...], action: str, **ids: str | None) -> None:
     if not actor.has_role(*roles):
         role = actor.principal.role if actor.principal else "anonymous"
         raise audit.refuse(
@@ -26,7 +26,7 @@ def _require(session: Session, actor: Actor, roles: tuple[str, ...], action: str
 
 
 def shipment(*, session: Session, actor: Actor, shipment_id: str) -> shipments.ShipmentView:
-    _require(session, actor, INSPECTORS, "shipment.read", shipment_id=shipment_id)
+    require(session, actor, INSPECTORS, "shipment.read", shipment_id=shipment_id)
     try:
         found = shipments.resolve(session, shipment_id)
     except NotFound as error:
@@ -45,7 +45,7 @@ def search(
     house_bill: str | None,
     master_bill: str | None,
 ) -> list[shipments.ShipmentView]:
-    _require(session, actor, INSPECTORS, "shipment.search")
+    require(session, actor, INSPECTORS, "shipment.search")
     if not (tracking_number or house_bill or master_bill):
         raise InvalidQuery("give at least one of tracking_number, house_bill, master_bill")
     ids = shipments.find(session, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill)
@@ -77,7 +77,7 @@ class ImageBytes:
 
 
 def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> ImageBytes:
-    _require(session, actor, INSPECTORS, "image.read", image_sha256=sha256)
+    require(session, actor, INSPECTORS, "image.read", image_sha256=sha256)
     stored = session.get(StoredImage, sha256)
     if stored is None:
         raise audit.refuse(
@@ -96,7 +96,7 @@ def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> 
 
 
 def audit_trail(*, session: Session, actor: Actor, shipment_id: str | None, limit: int) -> list[audit.AuditRecord]:
-    _require(session, actor, ADMINS, "audit.read", shipment_id=shipment_id)
+    require(session, actor, ADMINS, "audit.read", shipment_id=shipment_id)
     ids = None
     if shipment_id is not None:
         try:

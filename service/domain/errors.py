@@ -65,3 +65,7 @@ class TransmissionConflict(DomainError):
 
 class KeyProblem(DomainError):
     code = "key_problem"
+
+
+class MatchingUnavailable(DomainError):
+    code = "matching_unavailable"

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.tables import Filing as FilingRow
-from service.db.tables import FilingImage, StoredImage
+from service.db.tables import FilingImage, StoredImage, Verdict
 from service.domain import audit, images, shipments
 from service.domain.actors import Actor, Principal
 from service.domain.errors import (
@@ -48,6 +48,7 @@ class Receipt(BaseModel):
 @dataclass(frozen=True)
 class Accepted:
     receipt: Receipt
+    shipment_id: str  # where the filing is now (the receipt keeps the id it first gave)
     filer_type: str
     created: bool  # False when this was a retry of a transmission already received
 
@@ -155,6 +156,8 @@ def _record(
         if earlier is not None:
             return _replay(session, actor=actor, earlier=earlier, payload=payload, image_refs=image_refs)
     shipment, merged = shipments.attach(session, filing.identifiers)
+    # A new filing changes what the verdict is computed from: drop the cached one.
+    session.execute(delete(Verdict).where(Verdict.shipment_id.in_([shipment.id, *merged])))
     row = FilingRow(
         id=f"fil_{secrets.token_hex(10)}",
         shipment_id=shipment.id,
@@ -163,6 +166,7 @@ def _record(
         filer_type=filing.filer_type,
         mode=filing.mode,
         transmission_id=filing.transmission_id,
+        seller_id=filing.seller_id,
         payload=payload,
         elements=sorted([*payload, *image_refs]),
         warnings=_warnings(filing, set(infos), shipment.id, merged),
@@ -175,7 +179,7 @@ def _record(
     session.add_all(FilingImage(filing_id=row.id, role=part, image_sha256=sha) for part, sha in image_refs.items())
     audit.record(session, actor=actor, action="filing.create", outcome="ok", shipment_id=shipment.id, filing_id=row.id)
     session.commit()
-    return Accepted(receipt=_receipt(row), filer_type=row.filer_type, created=True)
+    return Accepted(receipt=_receipt(row), shipment_id=row.shipment_id, filer_type=row.filer_type, created=True)
 
 
 def _replay(
@@ -206,7 +210,9 @@ def _replay(
         filing_id=earlier.id,
     )
     session.commit()
-    return Accepted(receipt=_receipt(earlier), filer_type=earlier.filer_type, created=False)
+    return Accepted(
+        receipt=_receipt(earlier), shipment_id=earlier.shipment_id, filer_type=earlier.filer_type, created=False
+    )
 
 
 def _warnings(filing: Filing, parts: set[str], shipment_id: str, merged: list[str]) -> list[str]:

@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 def environment(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "SCANMATCH_DATA_DIR": str(data_dir), "SCANMATCH_DATABASE_URL": database_url, **extra}
+    env = {**os.environ, "SCANMATCH_DATA_DIR": str(data_dir), "SCANMATCH_DATABASE_URL": database_url}
+    return {**env, "SCANMATCH_MATCHING__ENABLED": "false", **extra}
 
 
 @contextmanager

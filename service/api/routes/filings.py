@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 
 from service.api.deps import SessionDep, SettingsDep, StoreDep, caller
 from service.domain import filings
@@ -41,6 +41,7 @@ def _read(part: str, upload: UploadFile | None, limits: ImageLimits) -> bytes | 
 def create_filing(
     request: Request,
     response: Response,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     store: StoreDep,
@@ -57,6 +58,10 @@ def create_filing(
     accepted = filings.accept(
         session=session, actor=actor, filing_json=filing, parts=parts, store=store, limits=settings.images
     )
+    matcher = getattr(request.app.state, "matcher", None)
+    if matcher is not None and accepted.created:
+        # After the response: embed the new images (batched with other requests') and refresh the verdict.
+        background.add_task(matcher.refresh, accepted.shipment_id)
     outcome = "created" if accepted.created else "replayed"
     request.app.state.metrics.filings.labels(accepted.filer_type, outcome).inc()
     if not accepted.created:

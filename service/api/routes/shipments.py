@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
-from service.api.deps import SessionDep, caller
+from service.api.deps import SessionDep, caller, get_matcher
 from service.domain import access
 from service.domain.actors import Actor
 from service.domain.shipments import ShipmentView
+from service.matching import access as matching
+from service.matching.examinations import QueueItem
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
 
-@router.get("", responses={403: {"description": "inspectors only"}})
+@router.get(
+    "",
+    responses={403: {"description": "inspectors only"}},
+    response_model=list[ShipmentView] | list[QueueItem],
+)
 def search_shipments(
+    request: Request,
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("shipment.search"))],
     tracking_number: Annotated[str | None, Query(max_length=100)] = None,
     house_bill: Annotated[str | None, Query(max_length=100)] = None,
     master_bill: Annotated[str | None, Query(max_length=100)] = None,
-) -> list[ShipmentView]:
+    order: Annotated[Literal["risk"] | None, Query(description="`risk`: the inspectors' queue")] = None,
+    status: Annotated[Literal["pending", "all"], Query(description="pending: not yet examined")] = "all",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[ShipmentView] | list[QueueItem]:
+    """Find shipments by identifier, or (`order=risk`) list the queue ranked by risk."""
+    if order == "risk":
+        matcher = get_matcher(request)
+        return matching.queue(
+            session=session, actor=actor, matcher=matcher, pending_only=status == "pending", limit=limit
+        )
     return access.search(
         session=session, actor=actor, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill
     )

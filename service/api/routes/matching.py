@@ -1,0 +1,45 @@
+"""Verdicts, examinations and verdict statistics, for inspectors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from service.api.deps import MatcherDep, SessionDep, caller
+from service.domain.actors import Actor
+from service.matching import access
+from service.matching.examinations import ExaminationIn, ExaminationView, Stats
+from service.matching.verdicts import VerdictView
+
+router = APIRouter(prefix="/v1", tags=["matching"])
+INSPECTORS_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "inspectors only"},
+    404: {"description": "unknown shipment"},
+}
+
+
+@router.get("/shipments/{shipment_id}/verdict", responses={**INSPECTORS_ONLY, 503: {"description": "matching off"}})
+def read_verdict(
+    shipment_id: str,
+    session: SessionDep,
+    matcher: MatcherDep,
+    actor: Annotated[Actor, Depends(caller("verdict.read"))],
+) -> VerdictView:
+    return access.verdict(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
+
+
+@router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY)
+def record_examination(
+    shipment_id: str,
+    body: ExaminationIn,
+    session: SessionDep,
+    matcher: MatcherDep,
+    actor: Annotated[Actor, Depends(caller("examination.create"))],
+) -> ExaminationView:
+    return access.examine(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id, examination=body)
+
+
+@router.get("/stats", responses={403: {"description": "inspectors and administrators only"}})
+def read_stats(session: SessionDep, actor: Annotated[Actor, Depends(caller("stats.read"))]) -> Stats:
+    return access.stats(session=session, actor=actor)

@@ -1,0 +1,171 @@
+"""What physical examinations found: labels for the x-ray gallery, and the score of past verdicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, ShipmentIdentifier
+from service.db.tables import Verdict as VerdictRow
+from service.domain import shipments
+from service.matching import verdicts
+from service.matching.embedder import to_vector
+from service.matching.matcher import Matcher
+
+Outcome = Literal["contents_match", "contents_mismatch", "prohibited_item", "undeclared_items", "quantity_mismatch"]
+
+
+class ExaminationIn(BaseModel):
+    outcome: Outcome
+    found_category: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]{1,59}$", description="what the parcel held, e.g. kitchen_knife"
+    )
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class ExaminationView(BaseModel):
+    examination_id: int
+    shipment_id: str
+    outcome: str
+    found_category: str | None
+    notes: str | None
+    verdict_decision: str | None
+    verdict_risk: float | None
+    joined_gallery: bool
+    examined_at: datetime
+
+
+class Stats(BaseModel):
+    examinations: int
+    judged: int  # examined shipments whose verdict was match or mismatch
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+    precision: float | None
+    recall: float | None
+    by_decision: dict[str, int]
+    by_outcome: dict[str, int]
+
+
+class QueueItem(BaseModel):
+    shipment_id: str
+    decision: str
+    risk: float
+    tracking_numbers: list[str]
+    computed_at: datetime
+
+
+def record(
+    *, session: Session, matcher: Matcher, participant_id: str, shipment_id: str, examination: ExaminationIn
+) -> ExaminationView:
+    shipment = shipments.resolve(session, shipment_id)
+    verdict = verdicts.get(session, matcher, shipment.id)
+    label = examination.found_category
+    if label is None and examination.outcome == "contents_match" and verdict.image_match:
+        label = verdict.image_match.listing_category
+    xray = session.scalar(
+        select(FilingImage.image_sha256)
+        .join(Filing, Filing.id == FilingImage.filing_id)
+        .where(Filing.shipment_id == shipment.id, FilingImage.role == "security_scan")
+        .order_by(Filing.received_at.desc())
+        .limit(1)
+    )
+    row = Examination(
+        shipment_id=shipment.id,
+        participant_id=participant_id,
+        outcome=examination.outcome,
+        found_category=label,
+        notes=examination.notes,
+        xray_sha256=xray if label else None,
+        verdict_decision=verdict.decision,
+        verdict_risk=verdict.risk,
+    )
+    session.add(row)
+    session.flush()
+    joined = False
+    if row.xray_sha256:
+        embedding = session.scalar(
+            select(Embedding).where(
+                Embedding.image_sha256 == row.xray_sha256,
+                Embedding.modality == "xray",
+                Embedding.model_sha256 == matcher.encoder.sha256,
+            )
+        )
+        if embedding is not None:
+            matcher.indexes["gallery"].add(np.array([row.id]), to_vector(embedding)[None, :])
+            joined = True
+    return ExaminationView(
+        examination_id=row.id,
+        shipment_id=shipment.id,
+        outcome=row.outcome,
+        found_category=row.found_category,
+        notes=row.notes,
+        verdict_decision=row.verdict_decision,
+        verdict_risk=row.verdict_risk,
+        joined_gallery=joined,
+        examined_at=row.examined_at,
+    )
+
+
+def stats(session: Session) -> Stats:
+    """Verdict precision and recall for 'mismatch', judged by what examinations found."""
+    rows = session.execute(select(Examination.verdict_decision, Examination.outcome)).all()
+    judged = [(d, o) for d, o in rows if d in ("match", "mismatch")]
+    tp = sum(1 for d, o in judged if d == "mismatch" and o != "contents_match")
+    fp = sum(1 for d, o in judged if d == "mismatch" and o == "contents_match")
+    fn = sum(1 for d, o in judged if d == "match" and o != "contents_match")
+    tn = sum(1 for d, o in judged if d == "match" and o == "contents_match")
+    by_decision: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    for decision, outcome in rows:
+        by_decision[decision or "none"] = by_decision.get(decision or "none", 0) + 1
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+    return Stats(
+        examinations=len(rows),
+        judged=len(judged),
+        true_positives=tp,
+        false_positives=fp,
+        false_negatives=fn,
+        true_negatives=tn,
+        precision=round(tp / (tp + fp), 4) if tp + fp else None,
+        recall=round(tp / (tp + fn), 4) if tp + fn else None,
+        by_decision=by_decision,
+        by_outcome=by_outcome,
+    )
+
+
+def queue(*, session: Session, matcher: Matcher, pending_only: bool, limit: int) -> list[QueueItem]:
+    """Shipments ranked by risk, highest first; verdicts missing from the cache are computed now."""
+    candidates = select(Shipment.id).where(Shipment.merged_into_id.is_(None))
+    if pending_only:
+        candidates = candidates.where(Shipment.id.not_in(select(Examination.shipment_id)))
+    uncached = session.scalars(candidates.where(Shipment.id.not_in(select(VerdictRow.shipment_id)))).all()
+    for shipment_id in uncached:
+        verdicts.get(session, matcher, shipment_id)
+    session.flush()
+    rows = session.execute(
+        select(VerdictRow).where(VerdictRow.shipment_id.in_(candidates)).order_by(VerdictRow.risk.desc()).limit(limit)
+    ).scalars()
+    items = []
+    for row in rows:
+        tracking = session.scalars(
+            select(ShipmentIdentifier.value).where(
+                ShipmentIdentifier.shipment_id == row.shipment_id, ShipmentIdentifier.kind == "tracking_number"
+            )
+        ).all()
+        items.append(
+            QueueItem(
+                shipment_id=row.shipment_id,
+                decision=row.decision,
+                risk=row.risk,
+                tracking_numbers=list(tracking),
+                computed_at=row.computed_at,
+            )
+        )
+    return items

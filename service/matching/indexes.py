@@ -1,0 +1,137 @@
+"""FAISS indexes of embeddings: exact while small, IVF-PQ past a size, always rebuildable from the database.
+
+Vectors are L2-normalised, so inner product is cosine. Ids are `embeddings.id` rows (or examination
+ids for the gallery). One lock per index: one writer at a time, and no search during a write.
+Saves go to a temporary file and `os.replace` it, so a crash leaves the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+import structlog
+
+log = structlog.get_logger("scanmatch.indexes")
+INDEX_NAMES = ("listings", "scans", "gallery")
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+
+
+class VectorIndex:
+    def __init__(self, path: Path, dim: int, *, exact_max: int) -> None:
+        self.path = path
+        self.dim = dim
+        self.exact_max = exact_max
+        self._lock = threading.Lock()
+        self._index = self._load() or self._build(np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
+
+    def _load(self) -> faiss.IndexIDMap2 | None:
+        if not self.path.exists():
+            return None
+        try:
+            index = faiss.read_index(str(self.path))
+        except RuntimeError as error:  # a damaged file is rebuilt from the database, not trusted
+            log.warning("index unreadable; it will be rebuilt", path=str(self.path), error=str(error))
+            return None
+        if index.d != self.dim or not isinstance(index, faiss.IndexIDMap2):
+            log.warning("index has another shape; it will be rebuilt", path=str(self.path))
+            return None
+        return index
+
+    def _build(self, vectors: np.ndarray, ids: np.ndarray) -> faiss.IndexIDMap2:
+        n = len(ids)
+        if n <= self.exact_max:
+            inner: faiss.Index = faiss.IndexFlatIP(self.dim)
+        else:
+            nlist = int(min(4 * math.sqrt(n), n // 39))
+            m = max(d for d in (64, 32, 16, 8, 4, 2, 1) if self.dim % d == 0)
+            # k-means wants ~39 points per centroid: 8-bit codebooks from ~10k vectors, fewer bits below.
+            nbits = max(1, min(8, int(math.log2(n / 39))))
+            inner = faiss.index_factory(self.dim, f"IVF{nlist},PQ{m}x{nbits}", faiss.METRIC_INNER_PRODUCT)
+            inner.train(vectors)
+            faiss.extract_index_ivf(inner).nprobe = min(32, nlist)
+        index = faiss.IndexIDMap2(inner)
+        if n:
+            index.add_with_ids(vectors, ids)
+        return index
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def exact(self) -> bool:
+        return isinstance(faiss.downcast_index(self._index.index), faiss.IndexFlat)
+
+    def ids(self) -> np.ndarray:
+        with self._lock:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = np.asarray(ids, np.int64), np.ascontiguousarray(vectors, np.float32)
+        with self._lock:
+            present = set(faiss.vector_to_array(self._index.id_map).tolist())
+            keep = np.array([i not in present for i in ids.tolist()], dtype=bool)
+            if keep.any():
+                self._index.add_with_ids(vectors[keep], ids[keep])
+
+    def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        """The k nearest stored vectors for each query row (fewer when the index is smaller)."""
+        queries = np.ascontiguousarray(vectors, np.float32).reshape(-1, self.dim)
+        with self._lock:
+            if self._index.ntotal == 0:
+                return [[] for _ in range(len(queries))]
+            scores, ids = self._index.search(queries, min(k, int(self._index.ntotal)))
+        return [
+            [Hit(int(i), float(s)) for s, i in zip(row_s, row_i, strict=True) if i >= 0]
+            for row_s, row_i in zip(scores, ids, strict=True)
+        ]
+
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Build a new index off to the side, then swap it in and save it."""
+        fresh = self._build(np.ascontiguousarray(vectors, np.float32).reshape(-1, self.dim), np.asarray(ids, np.int64))
+        with self._lock:
+            self._index = fresh
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}-")
+            os.close(fd)
+            try:
+                faiss.write_index(self._index, tmp)
+                with open(tmp, "rb") as handle:
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+
+class IndexSet:
+    """The three indexes of one model, in `<index_dir>/<model sha256 prefix>/`."""
+
+    def __init__(self, root: Path, *, model_sha256: str, dim: int, exact_max: int) -> None:
+        self.folder = root / model_sha256[:16]
+        self.by_name = {
+            name: VectorIndex(self.folder / f"{name}.faiss", dim, exact_max=exact_max) for name in INDEX_NAMES
+        }
+
+    def __getitem__(self, name: str) -> VectorIndex:
+        return self.by_name[name]
+
+    def save(self) -> None:
+        for index in self.by_name.values():
+            index.save()

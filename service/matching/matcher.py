@@ -1,0 +1,142 @@
+"""The matching engine the service holds in app.state: models, indexes, embedder and calibration."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.encoder import Encoder
+from models.registry import load_encoder
+from models.sentences import SentenceEncoder
+from models.taxonomy import TAXONOMY
+from service.domain.images import ImageStore
+from service.matching import calibration
+from service.matching.calibration import CalibrationParams
+from service.matching.embedder import Embedder
+from service.matching.indexes import IndexSet
+from service.settings import Settings
+
+log = structlog.get_logger("scanmatch.matcher")
+ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
+
+
+@dataclass(frozen=True)
+class Models:
+    """The loaded networks; shareable between apps (tests build them once)."""
+
+    encoder: Encoder
+    sentences: SentenceEncoder
+
+    @classmethod
+    def load(cls, settings: Settings) -> Models:
+        encoder = load_encoder(
+            settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
+        )
+        return cls(encoder=encoder, sentences=SentenceEncoder(encoder.placement))
+
+
+class Matcher:
+    def __init__(
+        self, *, models: Models, settings: Settings, sessions: sessionmaker[Session], store: ImageStore
+    ) -> None:
+        self.models = models
+        self.encoder = models.encoder
+        self.settings = settings.matching
+        self.sessions = sessions
+        self.indexes = IndexSet(
+            settings.index_dir,
+            model_sha256=self.encoder.sha256,
+            dim=self.encoder.dim,
+            exact_max=settings.matching.exact_index_max,
+        )
+        self.embedder = Embedder(
+            encoder=self.encoder,
+            sessions=sessions,
+            store=store,
+            indexes=self.indexes,
+            max_batch_size=settings.matching.max_batch_size,
+            max_wait_ms=settings.matching.max_wait_ms,
+        )
+        self.categories = tuple(c for c in TAXONOMY)
+        self.prompts = (
+            self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
+        )
+        self._calibration: CalibrationParams | None = None
+        self.catch_up: threading.Thread | None = None
+
+    def refresh(self, shipment_id: str) -> None:
+        """Recompute and store a shipment's verdict (after a filing arrived); failures are logged, not raised."""
+        from service.matching import verdicts
+
+        try:
+            with self.sessions() as session:
+                verdicts.get(session, self, shipment_id)
+                session.commit()
+        except Exception:
+            log.exception("verdict refresh failed", shipment_id=shipment_id)
+
+    def backlog(self) -> int:
+        with self.sessions() as session:
+            return len(self.embedder.missing(session))
+
+    @property
+    def calibration(self) -> CalibrationParams:
+        if self._calibration is None:
+            with self.sessions() as session:
+                self._calibration = calibration.latest(session, self.encoder.sha256)
+            if self._calibration is None:
+                raise RuntimeError(f"no calibration for model {self.encoder.version}: run `scanmatch calibrate` first")
+        return self._calibration
+
+    def use_calibration(self, params: CalibrationParams) -> None:
+        self._calibration = params
+
+    def zero_shot(self, vectors: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+        """The k most likely categories for each embedding, from the text tower's category names."""
+        if self.prompts is None:
+            return [[] for _ in range(len(vectors))]
+        logits = ZERO_SHOT_TEMPERATURE * (np.asarray(vectors) @ self.prompts.T)
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        top = np.argsort(-probs, axis=1)[:, :k]
+        return [[(self.categories[j], float(p[j])) for j in row] for p, row in zip(probs, top, strict=True)]
+
+    def close(self) -> None:
+        if self.catch_up is not None:
+            self.catch_up.join(timeout=60)
+        self.embedder.close()
+
+
+def start(settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, models: Models | None) -> Matcher:
+    """Load (or take) the models, open the indexes, make sure a calibration exists, catch up in the background."""
+    from service.matching import labelled  # the generator is only needed on a first start
+
+    matcher = Matcher(models=models or Models.load(settings), settings=settings, sessions=sessions, store=store)
+    with sessions() as session:
+        params = calibration.latest(session, matcher.encoder.sha256)
+        if params is None:
+            n = settings.matching.calibration_pairs
+            log.info(
+                "no calibration for this model yet: fitting on generated pairs", model=matcher.encoder.version, n=n
+            )
+            cosines, labels = labelled.generated_pairs(matcher.encoder, n=n, seed=settings.matching.calibration_seed)
+            params = calibration.fit(
+                cosines, labels, target_false_alarm_rate=settings.matching.target_false_alarm_rate, source="generated"
+            )
+            calibration.save(session, model_sha256=matcher.encoder.sha256, params=params)
+    matcher.use_calibration(params)
+    matcher.catch_up = threading.Thread(target=_catch_up, args=(matcher,), name="reconcile", daemon=True)
+    matcher.catch_up.start()
+    return matcher
+
+
+def _catch_up(matcher: Matcher) -> None:
+    try:
+        result = matcher.embedder.reconcile()
+        log.info("indexes agree with the database", **result)
+    except Exception:  # the service keeps serving; `scanmatch reindex` repairs offline
+        log.exception("catching up embeddings failed; run `scanmatch reindex`")

@@ -1,0 +1,308 @@
+"""A shipment's verdict: image match, structured checks, a decision with its reasons, cached."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models.taxonomy import TAXONOMY
+from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, utcnow
+from service.db.tables import Verdict as VerdictRow
+from service.domain import shipments
+from service.matching.checks import Evidence, FilingFacts, run_checks, score
+from service.matching.embedder import MODALITY_OF_ROLE, to_vector
+from service.matching.matcher import Matcher
+
+NEAR_DUPLICATE = 0.97  # cosine above which two images are treated as the same picture
+
+
+class CategoryScore(BaseModel):
+    category: str
+    score: float
+
+
+class Neighbour(BaseModel):
+    shipment_id: str
+    score: float
+
+
+class ImageMatch(BaseModel):
+    probability: float
+    cosine: float
+    xray_looks_like: list[CategoryScore]
+    listing_category: str | None
+    nearest_listings: list[Neighbour]
+    nearest_scans: list[Neighbour]
+
+
+class CheckView(BaseModel):
+    code: str
+    passed: bool
+    severity: str
+    message: str
+
+
+class Structured(BaseModel):
+    score: float
+    checks: list[CheckView]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    sha256: str
+    calibration_source: str
+    mismatch_below: float
+    match_from: float
+    target_false_alarm_rate: float
+
+
+class VerdictView(BaseModel):
+    shipment_id: str
+    decision: str
+    risk: float
+    reasons: list[str]
+    image_match: ImageMatch | None
+    structured: Structured
+    model: ModelInfo
+    computed_at: datetime
+
+
+def invalidate(session: Session, shipment_ids: list[str]) -> None:
+    """Forget cached verdicts (a filing arrived); call inside the filing's transaction."""
+    session.execute(delete(VerdictRow).where(VerdictRow.shipment_id.in_(shipment_ids)))
+
+
+def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
+    """The cached verdict when it is current, else a fresh one (stored for next time)."""
+    shipment = shipments.resolve(session, shipment_id)
+    row = session.get(VerdictRow, shipment.id)
+    if row is not None and row.model_sha256 == matcher.encoder.sha256:
+        return VerdictView.model_validate(row.payload)
+    view = compute(session, matcher, shipment)
+    payload = view.model_dump(mode="json")
+    if row is None:
+        session.add(
+            VerdictRow(
+                shipment_id=shipment.id,
+                model_sha256=matcher.encoder.sha256,
+                decision=view.decision,
+                risk=view.risk,
+                payload=payload,
+                computed_at=view.computed_at,
+            )
+        )
+    else:
+        row.model_sha256, row.decision, row.risk, row.payload = (
+            matcher.encoder.sha256,
+            view.decision,
+            view.risk,
+            payload,
+        )
+        row.computed_at = view.computed_at
+    session.flush()
+    return view
+
+
+def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictView:
+    filings = session.scalars(
+        select(Filing).where(Filing.shipment_id == shipment.id).order_by(Filing.received_at, Filing.id)
+    ).all()
+    links = session.execute(
+        select(FilingImage.filing_id, FilingImage.role, FilingImage.image_sha256).where(
+            FilingImage.filing_id.in_([f.id for f in filings])
+        )
+    ).all()
+    order = {f.id: i for i, f in enumerate(filings)}
+    roles: dict[str, set[str]] = defaultdict(set)
+    latest: dict[str, str] = {}  # role -> sha256 of the newest image in that role
+    for filing_id, role, sha in sorted(links, key=lambda r: order[r[0]]):
+        roles[filing_id].add(role)
+        latest[role] = sha
+    evidence = Evidence(filings=[FilingFacts(f.id, f.filer_type, f.payload, frozenset(roles[f.id])) for f in filings])
+    vectors = _vectors(matcher, latest)
+    image_match, reasons = None, []
+    listing_text = _listing_text(evidence)
+    if "photo" in vectors or listing_text:
+        evidence.listing_category = _listing_category(matcher, vectors.get("photo"), listing_text)
+    evidence.description_similarity = _description_similarity(matcher, evidence)
+    seller_ids = {f.seller_id for f in filings if f.seller_id}
+    hits: list[Neighbour] = []
+    scan_hits: list[Neighbour] = []
+    if "photo" in vectors:
+        hits = _neighbours(session, matcher, "listings", vectors["photo"], shipment.id)
+        evidence.picture_reused_by_sellers = sorted(
+            {s for s in _sellers(session, [n.shipment_id for n in hits if n.score >= NEAR_DUPLICATE])} - seller_ids
+        )
+    if "xray" in vectors:
+        scan_hits = _neighbours(session, matcher, "scans", vectors["xray"], shipment.id)
+        evidence.xray_reused_in_shipments = [n.shipment_id for n in scan_hits if n.score >= NEAR_DUPLICATE]
+    evidence.seller_violations = _violations(session, seller_ids, shipment.id)
+    checks = run_checks(evidence)
+    structured = score(checks)
+    calib = matcher.calibration
+    air_blocked = any(c.code == "air_scan" and not c.passed for c in checks)
+    if "photo" in vectors and "xray" in vectors:
+        cosine = float(vectors["photo"] @ vectors["xray"])
+        probability = calib.probability(cosine)
+        looks_like = _looks_like(session, matcher, vectors["xray"])
+        image_match = ImageMatch(
+            probability=round(probability, 4),
+            cosine=round(cosine, 4),
+            xray_looks_like=looks_like,
+            listing_category=evidence.listing_category,
+            nearest_listings=hits,
+            nearest_scans=scan_hits,
+        )
+        decision = calib.decide(probability)
+        reasons += _image_reasons(image_match, decision, calib.mismatch_below, calib.match_from)
+        risk = 1 - probability * (1 - structured)
+    else:
+        decision, probability = "insufficient_data", None
+        missing = [name for name, key in (("an x-ray", "xray"), ("a product picture", "photo")) if key not in vectors]
+        reasons.append(f"no image match yet: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
+        risk = max(structured, 0.5)
+    if air_blocked:
+        decision = "insufficient_data"
+    failed_high = [c for c in checks if not c.passed and c.severity == "high"]
+    if decision == "match" and failed_high:
+        decision = "inconclusive"
+    reasons += [c.message for c in checks if not c.passed]
+    return VerdictView(
+        shipment_id=shipment.id,
+        decision=decision,
+        risk=round(float(risk), 4),
+        reasons=reasons,
+        image_match=image_match,
+        structured=Structured(score=structured, checks=[CheckView(**asdict(c)) for c in checks]),
+        model=ModelInfo(
+            name=matcher.encoder.name,
+            sha256=matcher.encoder.sha256,
+            calibration_source=calib.source,
+            mismatch_below=round(calib.mismatch_below, 4),
+            match_from=round(calib.match_from, 4),
+            target_false_alarm_rate=calib.target_false_alarm_rate,
+        ),
+        computed_at=utcnow(),
+    )
+
+
+def _vectors(matcher: Matcher, latest: dict[str, str]) -> dict[str, np.ndarray]:
+    items = [(sha, MODALITY_OF_ROLE[role]) for role, sha in latest.items()]
+    ids = matcher.embedder.embed_now(items)
+    with matcher.sessions() as session:
+        rows = {r.id: r for r in session.scalars(select(Embedding).where(Embedding.id.in_(ids)))}
+    return {modality: to_vector(rows[i]) for (_, modality), i in zip(items, ids, strict=True)}
+
+
+def _listing_text(evidence: Evidence) -> str:
+    market = evidence.by("marketplace")
+    return " ".join(str(f.payload.get("enhanced_description", "")) for f in market).strip()
+
+
+def _listing_category(matcher: Matcher, photo: np.ndarray | None, text: str) -> str | None:
+    if matcher.prompts is None:
+        return None
+    scores = np.zeros(len(matcher.categories))
+    for vector in ([photo] if photo is not None else []) + ([matcher.encoder.embed_texts([text])[0]] if text else []):
+        scores += vector @ matcher.prompts.T
+    return matcher.categories[int(np.argmax(scores))] if scores.any() else None
+
+
+def _description_similarity(matcher: Matcher, evidence: Evidence) -> float | None:
+    carrier = evidence.first("enhanced_description", "carrier", "broker", "forwarder")
+    market = evidence.first("enhanced_description", "marketplace")
+    if not carrier or not market:
+        return None
+    return round(matcher.models.sentences.similarity(str(carrier), str(market)), 4)
+
+
+def _neighbours(session: Session, matcher: Matcher, index: str, vector: np.ndarray, own: str) -> list[Neighbour]:
+    k = matcher.settings.neighbours
+    hits = matcher.indexes[index].search(vector[None, :], k + 16)[0]
+    sha_of = dict(
+        session.execute(
+            select(Embedding.id, Embedding.image_sha256).where(Embedding.id.in_([h.id for h in hits]))
+        ).all()
+    )
+    found: dict[str, float] = {}
+    for hit in hits:
+        filing_shipments = session.scalars(
+            select(Filing.shipment_id)
+            .join(FilingImage, FilingImage.filing_id == Filing.id)
+            .where(FilingImage.image_sha256 == sha_of.get(hit.id, ""))
+        ).all()
+        for shipment_id in filing_shipments:
+            sid = shipments.resolve(session, shipment_id).id
+            if sid != own and sid not in found:
+                found[sid] = round(hit.score, 4)
+    return [Neighbour(shipment_id=s, score=v) for s, v in list(found.items())[:k]]
+
+
+def _sellers(session: Session, shipment_ids: list[str]) -> set[str]:
+    if not shipment_ids:
+        return set()
+    found = session.scalars(select(Filing.seller_id).where(Filing.shipment_id.in_(shipment_ids))).all()
+    return {seller for seller in found if seller}
+
+
+def _violations(session: Session, seller_ids: set[str], own: str) -> int:
+    if not seller_ids:
+        return 0
+    examined = select(Filing.shipment_id).where(Filing.seller_id.in_(seller_ids), Filing.shipment_id != own)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Examination)
+            .where(Examination.shipment_id.in_(examined), Examination.outcome != "contents_match")
+        )
+        or 0
+    )
+
+
+def _looks_like(session: Session, matcher: Matcher, xray: np.ndarray) -> list[CategoryScore]:
+    votes: dict[str, float] = defaultdict(float)
+    for category, p in matcher.zero_shot(xray[None, :], k=5)[0]:
+        votes[category] += p
+    hits = matcher.indexes["gallery"].search(xray[None, :], 10)[0]
+    if hits:
+        labels = dict(
+            session.execute(
+                select(Examination.id, Examination.found_category).where(Examination.id.in_([h.id for h in hits]))
+            ).all()
+        )
+        weights = [(labels.get(h.id), max(h.score, 0.0)) for h in hits]
+        total = sum(w for label, w in weights if label) or 1.0
+        for label, w in weights:
+            if label:
+                votes[label] += w / total
+        votes = {c: v / 2 for c, v in votes.items()} if matcher.prompts is not None else votes
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:3]
+    return [CategoryScore(category=c, score=round(v, 4)) for c, v in ranked]
+
+
+def _image_reasons(match: ImageMatch, decision: str, low: float, high: float) -> list[str]:
+    reasons = []
+    if decision == "mismatch":
+        reasons.append(
+            f"the x-ray does not look like the product picture: P(match) {match.probability:.2f} is below {low:.2f}"
+        )
+    elif decision == "inconclusive":
+        reasons.append(f"P(match) {match.probability:.2f} lies between {low:.2f} and {high:.2f}")
+    else:
+        reasons.append(f"the x-ray looks like the product picture: P(match) {match.probability:.2f}")
+    top = match.xray_looks_like[0] if match.xray_looks_like else None
+    if top and match.listing_category and top.category != match.listing_category:
+        listed = (
+            TAXONOMY[match.listing_category].label if match.listing_category in TAXONOMY else match.listing_category
+        )
+        reasons.append(
+            f"the x-ray most resembles a {top.category.replace('_', ' ')} ({top.score:.2f}); "
+            f"the listing shows a {listed}"
+        )
+    return reasons
