@@ -9,10 +9,17 @@ import sys
 from pathlib import Path
 
 
-def scanmatch(*args: str, data_dir: Path, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SCANMATCH_DATA_DIR": str(data_dir), "SCANMATCH_DATABASE_URL": database_url}
+def scanmatch(
+    *args: str, data_dir: Path, database_url: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "SCANMATCH_DATA_DIR": str(data_dir), "SCANMATCH_DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "service", *args],
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -79,3 +86,38 @@ def test_bad_input_gets_a_clear_error_and_exit_code(tmp_path: Path, database_url
     assert bad_role.returncode == 2 and "choose one of carrier" in bad_role.stderr
     unknown = scanmatch("keys", "revoke", "key_nope", data_dir=tmp_path, database_url=database_url)
     assert unknown.returncode == 2 and "no such key" in unknown.stderr
+
+
+def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from service.db.engine import make_engine, make_session_factory
+    from service.domain import filings, participants
+    from service.domain.actors import Actor, Principal
+    from service.domain.images import ImageStore
+    from tests.support import carrier_filing, image_bytes
+
+    engine = make_engine(matching_settings.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        key = participants.create_key(session, role="carrier", name="C")
+        actor = Actor(Principal(key.participant_id, key.name, key.role, key.originator_code))
+        for i in range(3):
+            filings.accept(
+                session=session,
+                actor=actor,
+                filing_json=json.dumps(carrier_filing(key.originator_code, tracking=f"R{i}")),
+                parts={"security_scan": image_bytes(seed=i)},
+                store=ImageStore(matching_settings.image_dir),
+                limits=matching_settings.images,
+            )
+    engine.dispose()
+    env = {"SCANMATCH_MATCHING__ENCODER": matching_settings.matching.encoder}
+    run = dict(data_dir=matching_settings.data_dir, database_url=matching_settings.resolved_database_url, env=env)
+    reindexed = scanmatch("reindex", **run)
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "scans: 3 vectors (exact)" in reindexed.stdout and "embedded 3 new image(s)" in reindexed.stdout
+    again = scanmatch("reindex", **run)
+    assert "embedded 0 new image(s)" in again.stdout
+    nothing = scanmatch("calibrate", **run)
+    assert nothing.returncode == 2 and "at least 5 matching and 5 mismatching" in nothing.stderr
+    fitted = scanmatch("calibrate", "--source", "generated", "--n", "40", **run)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "calibrated" in fitted.stdout and "on 40 generated pairs" in fitted.stdout

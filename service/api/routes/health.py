@@ -29,9 +29,12 @@ def readyz(request: Request) -> JSONResponse:
         checks["database"] = f"unreachable: {error.__class__.__name__}: {error}"
     checks["images"] = "ok" if state.images.writable() else f"{state.images.root} is not writable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if state.matcher is not None and ready:
+        # Images still waiting for an embedding (after a restart, while the worker catches up).
+        body["embedding_backlog"] = state.matcher.backlog()
+        body["model"] = state.matcher.encoder.version
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -1,0 +1,108 @@
+"""Verdicts end to end over HTTP, on generated shipments whose truth is known."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from models.data.synthetic import Shipment, generate_shipment
+from tests.support import auth, carrier_filing, marketplace_filing, multipart
+
+SEED = 23  # never used for training (1001, 1002), evaluation (7) or calibration (11)
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def file_shipment(
+    client: TestClient, keys: Any, shipment: Shipment, tracking: str, *, scan: bytes | None = None, carrier: bool = True
+) -> str:
+    shop, courier = keys("marketplace", "Shop"), keys("carrier", "Courier")
+    listing = marketplace_filing(
+        shop.originator_code,
+        tracking=tracking,
+        seller_id="S-42",
+        known_marketplace_seller=True,
+        enhanced_description=f"{shipment.title}. {shipment.description}",
+        hts_number=shipment.hts,
+        weight_kg=f"{shipment.declared_weight_kg:.2f}",
+        listed_price={"amount": f"{shipment.declared_value:.2f}", "currency": "USD"},
+    )
+    sent = client.post(
+        "/v1/filings", headers=auth(shop), files=multipart(listing, product_picture=encoded(shipment.photo, "JPEG"))
+    )
+    assert sent.status_code == 201, sent.text
+    if carrier:
+        manifest = carrier_filing(courier.originator_code, tracking=tracking, enhanced_description=shipment.title)
+        scanned = client.post(
+            "/v1/filings",
+            headers=auth(courier),
+            files=multipart(manifest, security_scan=scan or encoded(shipment.xray, "PNG")),
+        )
+        assert scanned.status_code == 201, scanned.text
+    return str(sent.json()["shipment_id"])
+
+
+def verdict(client: TestClient, inspector: Any, shipment_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/shipments/{shipment_id}/verdict", headers=auth(inspector))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def first(scenario: str, **wanted: Any) -> Shipment:
+    for index in range(500):
+        shipment = generate_shipment(seed=SEED, index=index, scenario=scenario, category=wanted.get("category"))
+        if wanted.get("hidden") in (None, *shipment.contents[1:]):
+            return shipment
+    raise AssertionError(f"no {scenario} shipment with {wanted}")
+
+
+def test_verdicts_for_known_scenarios(matching_client: TestClient, keys: Any) -> None:
+    inspector = keys("inspector")
+    matched = verdict(matching_client, inspector, file_shipment(matching_client, keys, first("match"), "T-MATCH"))
+    assert matched["decision"] == "match", matched["reasons"]
+    assert matched["image_match"]["probability"] >= matched["model"]["match_from"]
+    assert {c["code"] for c in matched["structured"]["checks"]} >= {"xray_reuse", "weight_for_category"}
+
+    swapped = first("substitution")
+    substituted = verdict(matching_client, inspector, file_shipment(matching_client, keys, swapped, "T-SUB"))
+    assert substituted["decision"] == "mismatch", substituted["reasons"]
+    assert any("x-ray" in reason for reason in substituted["reasons"])
+
+    knife = first("concealment", hidden="kitchen_knife")
+    concealed = verdict(matching_client, inspector, file_shipment(matching_client, keys, knife, "T-KNIFE"))
+    assert concealed["decision"] == "mismatch", concealed["reasons"]
+
+
+def test_air_listing_without_a_scan_is_insufficient_data(matching_client: TestClient, keys: Any) -> None:
+    inspector = keys("inspector")
+    shipment_id = file_shipment(matching_client, keys, first("match"), "T-AIR", carrier=False)
+    body = verdict(matching_client, inspector, shipment_id)
+    assert body["decision"] == "insufficient_data" and body["image_match"] is None
+    assert any(c["code"] == "air_scan" and not c["passed"] for c in body["structured"]["checks"])
+
+
+def test_an_xray_reused_for_another_shipment_is_flagged(matching_client: TestClient, keys: Any) -> None:
+    inspector = keys("inspector")
+    original = first("match")
+    scan = encoded(original.xray, "PNG")
+    first_id = file_shipment(matching_client, keys, original, "T-ORIG", scan=scan)
+    second_id = file_shipment(matching_client, keys, first("match", category="book"), "T-COPY", scan=scan)
+    body = verdict(matching_client, inspector, second_id)
+    (reuse,) = [c for c in body["structured"]["checks"] if c["code"] == "xray_reuse"]
+    assert not reuse["passed"] and first_id in reuse["message"]
+    assert body["decision"] != "match"
+
+
+@pytest.mark.parametrize("role", ["carrier", "marketplace"])
+def test_filers_never_see_verdicts(matching_client: TestClient, keys: Any, role: str) -> None:
+    shipment_id = file_shipment(matching_client, keys, first("match"), "T-PRIV")
+    response = matching_client.get(f"/v1/shipments/{shipment_id}/verdict", headers=auth(keys(role)))
+    assert response.status_code == 403
