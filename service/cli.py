@@ -144,7 +144,7 @@ def calibrate(
         cosines, labels = labelled.generated_pairs(matcher.encoder, n=n, seed=seed, progress=True)
     elif source == "examinations":
         with matcher.sessions() as session:
-            cosines, labels = labelled.examined_pairs(session, matcher.encoder.sha256)
+            cosines, labels = labelled.examined_pairs(session, matcher.encoder)
     else:
         typer.echo("error: --source is examinations or generated", err=True)
         raise typer.Exit(2)
@@ -156,15 +156,18 @@ def calibrate(
         typer.echo(f"error: {error} (found {len(labels)}, {int(sum(labels))} of them matches)", err=True)
         raise typer.Exit(2) from None
     with matcher.sessions() as session:
-        calibration.save(session, model_sha256=matcher.encoder.sha256, params=params)
+        calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
         session.execute(delete(Verdict))  # every cached verdict used the old thresholds
         session.commit()
     matcher.close()
-    typer.echo(
-        f"calibrated {matcher.encoder.version} on {params.n} {source} pairs: ROC-AUC {params.roc_auc:.3f}, "
-        f"mismatch below P={params.mismatch_below:.3f}, match from P={params.match_from:.3f} "
-        f"(target false-alarm rate {params.target_false_alarm_rate:.0%})"
-    )
+    typer.echo(f"calibrated {matcher.encoder.version} on {params.n} {source} pairs")
+    for fitted in (params.picture, params.picture_description):
+        if fitted is not None:
+            typer.echo(
+                f"  {' + '.join(fitted.features)}: ROC-AUC {fitted.roc_auc:.3f}, mismatch below P="
+                f"{fitted.mismatch_below:.3f}, match from P={fitted.match_from:.3f} "
+                f"(target false-alarm rate {fitted.target_false_alarm_rate:.0%})"
+            )
 
 
 @db.command("upgrade")

@@ -19,7 +19,7 @@ from service.db.migrate import upgrade
 from service.db.tables import Base
 from service.domain import participants
 from service.matching import calibration, labelled
-from service.matching.calibration import CalibrationParams
+from service.matching.calibration import CalibrationSet
 from service.matching.matcher import Models
 from service.settings import Matching, Settings
 
@@ -83,8 +83,10 @@ def models(matching_config: Matching) -> Models:
 
 
 @pytest.fixture(scope="session")
-def calibration_params(models: Models, matching_config: Matching) -> CalibrationParams:
-    cosines, labels = labelled.generated_pairs(models.encoder, n=160, seed=matching_config.calibration_seed)
+def calibration_params(models: Models, matching_config: Matching) -> CalibrationSet:
+    cosines, labels = labelled.generated_pairs(
+        models.encoder, n=matching_config.calibration_pairs, seed=matching_config.calibration_seed
+    )
     return calibration.fit(
         cosines, labels, target_false_alarm_rate=matching_config.target_false_alarm_rate, source="generated"
     )
@@ -92,7 +94,7 @@ def calibration_params(models: Models, matching_config: Matching) -> Calibration
 
 @pytest.fixture
 def matching_settings(
-    database_url: str, tmp_path: Path, matching_config: Matching, models: Models, calibration_params: CalibrationParams
+    database_url: str, tmp_path: Path, matching_config: Matching, models: Models, calibration_params: CalibrationSet
 ) -> Settings:
     """Settings with matching on; the calibration is recorded so start-up need not fit one."""
     settings = Settings(
@@ -100,7 +102,7 @@ def matching_settings(
     )
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
-        calibration.save(session, model_sha256=models.encoder.sha256, params=calibration_params)
+        calibration.save(session, model_sha256=models.encoder.sha256, calibration=calibration_params)
     engine.dispose()
     return settings
 

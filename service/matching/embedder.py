@@ -79,6 +79,11 @@ class Embedder:
         """Embed these images through the batcher and wait: the embedding ids, in order."""
         return [future.result() for future in [self.submit(*item) for item in items]]
 
+    def embed_text(self, text: str) -> np.ndarray:
+        """One listing text, under the same lock as image batches: one model call at a time."""
+        with self._lock:
+            return self.encoder.embed_texts([text])[0]
+
     def close(self) -> None:
         self.batcher.close()
         self.indexes.save()

@@ -1,4 +1,8 @@
-"""Labelled photo / x-ray pairs to calibrate on: generated ones at first, examined ones later."""
+"""Labelled shipments to calibrate on: generated ones at first, examined ones later.
+
+Each yields two cosines per shipment, photo/x-ray and description/x-ray (NaN where the encoder
+has no text tower or the listing no description), and a label, 1 when the contents match.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +19,27 @@ from service.matching.embedder import to_vector
 def generated_pairs(
     encoder: Encoder, *, n: int, seed: int, size: int = 256, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cosines and labels (1 = match) of n synthetic shipments rendered by the paired generator."""
+    """(n, 2) cosines and labels of n synthetic shipments rendered by the paired generator."""
     from models.data.synthetic import generate_shipment  # only calibration needs the generator
 
-    cosines, labels = np.zeros(n, np.float32), np.zeros(n, np.int64)
+    cosines, labels = np.full((n, 2), np.nan, np.float32), np.zeros(n, np.int64)
     step = encoder.batch_size
     for start in tqdm(range(0, n, step), desc="calibration pairs", unit="batch", disable=not progress):
         batch = [generate_shipment(seed=seed, index=i, size=size) for i in range(start, min(n, start + step))]
         photos = encoder.embed_images("photo", [s.photo for s in batch])
         xrays = encoder.embed_images("xray", [s.xray for s in batch])
-        cosines[start : start + len(batch)] = np.sum(photos * xrays, axis=1)
+        cosines[start : start + len(batch), 0] = np.sum(photos * xrays, axis=1)
+        if encoder.has_text:
+            texts = encoder.embed_texts([f"{s.title}. {s.description}" for s in batch])
+            cosines[start : start + len(batch), 1] = np.sum(texts * xrays, axis=1)
         labels[start : start + len(batch)] = [int(s.label == "match") for s in batch]
     return cosines, labels
 
 
-def examined_pairs(session: Session, model_sha256: str) -> tuple[np.ndarray, np.ndarray]:
-    """Cosines and labels of examined shipments that have both a product picture and an x-ray embedded."""
-    cosines: list[float] = []
+def examined_pairs(session: Session, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) cosines and labels of examined shipments with both a product picture and an x-ray embedded."""
+    model_sha256 = encoder.sha256
+    cosines: list[tuple[float, float]] = []
     labels: list[int] = []
     for shipment_id, outcome in session.execute(select(Examination.shipment_id, Examination.outcome)).all():
         vectors = {}
@@ -52,6 +60,11 @@ def examined_pairs(session: Session, model_sha256: str) -> tuple[np.ndarray, np.
             if row is not None:
                 vectors[modality] = to_vector(row)
         if len(vectors) == 2:
-            cosines.append(float(vectors["photo"] @ vectors["xray"]))
+            description = session.scalars(
+                select(Filing.payload).where(Filing.shipment_id == shipment_id, Filing.filer_type == "marketplace")
+            ).first()
+            text = (description or {}).get("enhanced_description")
+            text_cos = float(encoder.embed_texts([text])[0] @ vectors["xray"]) if text and encoder.has_text else np.nan
+            cosines.append((float(vectors["photo"] @ vectors["xray"]), text_cos))
             labels.append(int(outcome == "contents_match"))
-    return np.array(cosines, np.float32), np.array(labels, np.int64)
+    return np.array(cosines, np.float32).reshape(-1, 2), np.array(labels, np.int64)

@@ -15,7 +15,7 @@ from models.sentences import SentenceEncoder
 from models.taxonomy import TAXONOMY
 from service.domain.images import ImageStore
 from service.matching import calibration
-from service.matching.calibration import CalibrationParams
+from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.indexes import IndexSet
 from service.settings import Settings
@@ -65,7 +65,7 @@ class Matcher:
         self.prompts = (
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
         )
-        self._calibration: CalibrationParams | None = None
+        self._calibration: CalibrationSet | None = None
         self.catch_up: threading.Thread | None = None
 
     def refresh(self, shipment_id: str) -> None:
@@ -84,7 +84,7 @@ class Matcher:
             return len(self.embedder.missing(session))
 
     @property
-    def calibration(self) -> CalibrationParams:
+    def calibration(self) -> CalibrationSet:
         if self._calibration is None:
             with self.sessions() as session:
                 self._calibration = calibration.latest(session, self.encoder.sha256)
@@ -92,7 +92,7 @@ class Matcher:
                 raise RuntimeError(f"no calibration for model {self.encoder.version}: run `scanmatch calibrate` first")
         return self._calibration
 
-    def use_calibration(self, params: CalibrationParams) -> None:
+    def use_calibration(self, params: CalibrationSet) -> None:
         self._calibration = params
 
     def zero_shot(self, vectors: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
@@ -127,7 +127,7 @@ def start(settings: Settings, *, sessions: sessionmaker[Session], store: ImageSt
             params = calibration.fit(
                 cosines, labels, target_false_alarm_rate=settings.matching.target_false_alarm_rate, source="generated"
             )
-            calibration.save(session, model_sha256=matcher.encoder.sha256, params=params)
+            calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
     matcher.use_calibration(params)
     matcher.catch_up = threading.Thread(target=_catch_up, args=(matcher,), name="reconcile", daemon=True)
     matcher.catch_up.start()

@@ -34,7 +34,8 @@ class Neighbour(BaseModel):
 
 class ImageMatch(BaseModel):
     probability: float
-    cosine: float
+    cosine: float  # product picture / x-ray
+    description_cosine: float | None  # listing description / x-ray, when the listing has one
     xray_looks_like: list[CategoryScore]
     listing_category: str | None
     nearest_listings: list[Neighbour]
@@ -57,6 +58,7 @@ class ModelInfo(BaseModel):
     name: str
     sha256: str
     calibration_source: str
+    calibration_features: list[str]
     mismatch_below: float
     match_from: float
     target_false_alarm_rate: float
@@ -128,8 +130,9 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     vectors = _vectors(matcher, latest)
     image_match, reasons = None, []
     listing_text = _listing_text(evidence)
-    if "photo" in vectors or listing_text:
-        evidence.listing_category = _listing_category(matcher, vectors.get("photo"), listing_text)
+    text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
+    if "photo" in vectors or text is not None:
+        evidence.listing_category = _listing_category(matcher, vectors.get("photo"), text)
     evidence.description_similarity = _description_similarity(matcher, evidence)
     seller_ids = {f.seller_id for f in filings if f.seller_id}
     hits: list[Neighbour] = []
@@ -145,15 +148,17 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     evidence.seller_violations = _violations(session, seller_ids, shipment.id)
     checks = run_checks(evidence)
     structured = score(checks)
-    calib = matcher.calibration
+    calib = matcher.calibration.for_evidence(description=text is not None)
     air_blocked = any(c.code == "air_scan" and not c.passed for c in checks)
     if "photo" in vectors and "xray" in vectors:
         cosine = float(vectors["photo"] @ vectors["xray"])
-        probability = calib.probability(cosine)
+        described = float(text @ vectors["xray"]) if text is not None else None
+        probability = calib.probability([cosine] if described is None else [cosine, described])
         looks_like = _looks_like(session, matcher, vectors["xray"])
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
+            description_cosine=None if described is None else round(described, 4),
             xray_looks_like=looks_like,
             listing_category=evidence.listing_category,
             nearest_listings=hits,
@@ -184,6 +189,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             name=matcher.encoder.name,
             sha256=matcher.encoder.sha256,
             calibration_source=calib.source,
+            calibration_features=list(calib.features),
             mismatch_below=round(calib.mismatch_below, 4),
             match_from=round(calib.match_from, 4),
             target_false_alarm_rate=calib.target_false_alarm_rate,
@@ -205,11 +211,11 @@ def _listing_text(evidence: Evidence) -> str:
     return " ".join(str(f.payload.get("enhanced_description", "")) for f in market).strip()
 
 
-def _listing_category(matcher: Matcher, photo: np.ndarray | None, text: str) -> str | None:
+def _listing_category(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:
     if matcher.prompts is None:
         return None
     scores = np.zeros(len(matcher.categories))
-    for vector in ([photo] if photo is not None else []) + ([matcher.encoder.embed_texts([text])[0]] if text else []):
+    for vector in (v for v in (photo, text) if v is not None):
         scores += vector @ matcher.prompts.T
     return matcher.categories[int(np.argmax(scores))] if scores.any() else None
 
