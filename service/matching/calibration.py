@@ -89,10 +89,10 @@ def _fit_one(
 
 def fit(cosines: np.ndarray, labels: np.ndarray, *, target_false_alarm_rate: float, source: str) -> CalibrationSet:
     """Fit on (n, 1) or (n, 2) cosines (picture, description) with labels 1 = contents match."""
-    x = np.asarray(cosines, np.float64).reshape(len(labels), -1)
     labels = np.asarray(labels, np.int64)
-    if len(set(labels.tolist())) < 2 or min(np.bincount(labels, minlength=2)) < 5:
+    if len(labels) == 0 or min(np.bincount(labels, minlength=2)) < 5:
         raise ValueError("calibration needs at least 5 matching and 5 mismatching labelled pairs")
+    x = np.asarray(cosines, np.float64).reshape(len(labels), -1)
     picture = _fit_one(x[:, :1], labels, FEATURES[:1], target=target_false_alarm_rate, source=source)
     both = None
     if x.shape[1] > 1 and np.isfinite(x[:, 1]).all():

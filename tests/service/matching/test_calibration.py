@@ -62,3 +62,8 @@ def test_overlapping_classes_collapse_the_inconclusive_band_never_invert_it() ->
 def test_too_few_labels_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 5 matching and 5 mismatching"):
         fit(np.array([0.1, 0.2, 0.9]), np.array([0, 0, 1]), target_false_alarm_rate=0.05, source="test")
+
+
+def test_no_labels_at_all_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="at least 5 matching"):
+        fit(np.zeros((0, 2)), np.zeros(0, np.int64), target_false_alarm_rate=0.05, source="examinations")
