@@ -47,6 +47,7 @@ class Server:
         self.env = {**os.environ, "SCANMATCH_DATA_DIR": str(data_dir), "SCANMATCH_DATABASE_URL": database_url,
                     "SCANMATCH_LOG_LEVEL": "WARNING", **env}
         self.port = 8700 + os.getpid() % 200
+        self.log = data_dir.parent / f"{data_dir.name}.log"
 
     def key(self, role: str, name: str) -> dict[str, str]:
         out = subprocess.run([sys.executable, "-m", "service", "keys", "create", "--role", role, "--name", name,
@@ -54,8 +55,9 @@ class Server:
         return dict(json.loads(out.stdout))
 
     def __enter__(self) -> httpx.Client:
-        self.process = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(self.port)],
-                                        env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "service", "serve", "--port", str(self.port)],
+                                            env=self.env, stdout=log, stderr=log)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=300)
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
@@ -69,6 +71,8 @@ class Server:
         raise RuntimeError("server did not become ready")
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            print(self.log.read_text()[-4000:], file=sys.stderr)
         self.client.close()
         self.process.terminate()
         self.process.wait(timeout=120)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.taxonomy import TAXONOMY
@@ -87,27 +90,23 @@ def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
     if row is not None and row.model_sha256 == matcher.encoder.sha256:
         return VerdictView.model_validate(row.payload)
     view = compute(session, matcher, shipment)
-    payload = view.model_dump(mode="json")
-    if row is None:
-        session.add(
-            VerdictRow(
-                shipment_id=shipment.id,
-                model_sha256=matcher.encoder.sha256,
-                decision=view.decision,
-                risk=view.risk,
-                payload=payload,
-                computed_at=view.computed_at,
-            )
+    values = dict(
+        shipment_id=shipment.id,
+        model_sha256=matcher.encoder.sha256,
+        decision=view.decision,
+        risk=view.risk,
+        payload=view.model_dump(mode="json"),
+        computed_at=view.computed_at,
+    )
+    # Upsert: a background refresh and an inspector's read may compute the same verdict at once.
+    dialect = session.get_bind().dialect.name
+    insert: Any = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect](VerdictRow).values(**values)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[VerdictRow.shipment_id], set_={k: v for k, v in values.items() if k != "shipment_id"}
         )
-    else:
-        row.model_sha256, row.decision, row.risk, row.payload = (
-            matcher.encoder.sha256,
-            view.decision,
-            view.risk,
-            payload,
-        )
-        row.computed_at = view.computed_at
-    session.flush()
+    )
+    session.expire_all()
     return view
 
 
