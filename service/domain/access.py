@@ -21,7 +21,11 @@ def require(session: Session, actor: Actor, roles: tuple[str, ...], action: str,
     if not actor.has_role(*roles):
         role = actor.principal.role if actor.principal else "anonymous"
         raise audit.refuse(
-            session, Forbidden(f"{role} keys cannot {action.replace('.', ' ')}"), actor=actor, action=action, **ids
+            session,
+            Forbidden(f"{role} keys may not {action}; it is for {' and '.join(roles)} keys"),
+            actor=actor,
+            action=action,
+            **ids,
         )
 
 

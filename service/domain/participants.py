@@ -11,9 +11,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
-from service.domain import audit
+from service.domain import access, audit
+from service.domain.access import ADMINS
 from service.domain.actors import FILER_ROLES, ROLES, Actor, Principal
-from service.domain.errors import Forbidden, KeyProblem, NotAuthenticated, NotFound
+from service.domain.errors import KeyProblem, NotAuthenticated, NotFound
 
 KEY_PREFIX = "smk_"
 
@@ -125,15 +126,9 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     )
 
 
-def _require_admin(session: Session, actor: Actor, action: str) -> None:
-    if not actor.has_role("admin"):
-        role = actor.principal.role if actor.principal else "anonymous"
-        raise audit.refuse(session, Forbidden(f"{role} keys cannot manage keys"), actor=actor, action=action)
-
-
 def issue_for(*, session: Session, actor: Actor, role: str, name: str) -> IssuedKey:
     """An administrator issues a key over the API (same rules as `scanmatch keys create`)."""
-    _require_admin(session, actor, "key.create")
+    access.require(session, actor, ADMINS, "key.create")
     try:
         issued = create_key(session, role=role, name=name)
     except KeyProblem as error:
@@ -144,7 +139,7 @@ def issue_for(*, session: Session, actor: Actor, role: str, name: str) -> Issued
 
 
 def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
-    _require_admin(session, actor, "key.revoke")
+    access.require(session, actor, ADMINS, "key.revoke")
     try:
         info = revoke_key(session, key_id)
     except KeyProblem as error:
@@ -155,5 +150,5 @@ def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
 
 
 def list_for(*, session: Session, actor: Actor) -> list[KeyInfo]:
-    _require_admin(session, actor, "key.list")
+    access.require(session, actor, ADMINS, "key.list")
     return list_keys(session)
