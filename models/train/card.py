@@ -34,29 +34,6 @@ DESIGN = """\
   shipment's own photo/x-ray pair, whose negatives are exactly the substitution,
   near-substitution, concealment, quantity and decoy cases. Hard scenarios are over-sampled in
   the training mix.
-- **Training data: instances must differ in what both cameras see.** The first model reached
-  held-out ROC-AUC 0.974 but photo-to-x-ray recall@1 only 0.085 of 1,000. Diagnosis on its
-  validation split (600, seed 1002): its top-1 x-ray had the query's category for 64% of photos,
-  within the query's own category recall@1 was 0.20 (chance 0.04), yet on training pairs it was
-  0.74. Looking at pairs showed why: within a category the generator varied colour (photo only)
-  and internal layout (x-ray only); aspect ratio and quantity were all both modalities shared.
-  So the generator now gives every instance 1-3 metal marks (logo plates, studs, buckles, camera
-  bumps: `models.data.objects.marks`) of its own shape, size and place on its largest visible
-  part, seen by the camera and, as metal, by the x-ray. On the new held-out split the previous
-  model scores ROC-AUC 0.918, concealment 0.906, recall@1 0.075; retrained (this artifact) it is
-  the table below. Recall is still far from 0.5 and is now limited by the model and the amount
-  of paired data, not by the generator: on training pairs recall@1 reaches 0.89 against 0.15 on
-  validation (within category 0.21, chance 0.04), i.e. 2,400 matched pairs on cached features
-  (no image augmentation beyond x-ray flips) are memorised rather than generalised.
-- **Recall experiments** (validation recall@1 of 241 matches among 600; each a full 6,000-pair
-  run unless noted): first generator, default: 0.133 (best of 6 epochs); first generator,
-  InfoNCE weight 2, verification 0.5, weight decay 0.2: 0.149 after 1 epoch vs 0.120 (stopped
-  for time); marked generator, default (this artifact): 0.149; InfoNCE weight 2, 8 epochs:
-  0.120 / 0.104 after 1 / 2 epochs (stopped); InfoNCE 2 + weight decay 0.3 + head dropout 0.3:
-  best 0.116 (epoch 4 of 6) with validation ROC-AUC 0.971 and concealment 0.940: the
-  regularisation helped verification, not recall. Not tried for lack of time: more pairs
-  (12,000 fit the 60-minute budget only on an uncontended machine), image-level augmentation
-  (it defeats the feature cache), unfreezing from block 4, a higher training resolution.
 - **Calibration**: Platt scaling of the photo/x-ray cosine, fitted on the validation split
   (seed {val_seed}), stored in `config.json`; `Encoder.match_probability` applies it.
 """
