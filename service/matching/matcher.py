@@ -13,6 +13,7 @@ from models.encoder import Encoder
 from models.registry import load_encoder
 from models.sentences import SentenceEncoder
 from models.taxonomy import TAXONOMY
+from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
 from service.matching import calibration
 from service.matching.calibration import CalibrationSet
@@ -47,6 +48,7 @@ class Matcher:
         self.encoder = models.encoder
         self.settings = settings.matching
         self.sessions = sessions
+        self._worker_engine = make_engine(settings.resolved_database_url, pool_size=2)
         self.indexes = IndexSet(
             settings.index_dir,
             model_sha256=self.encoder.sha256,
@@ -55,7 +57,9 @@ class Matcher:
         )
         self.embedder = Embedder(
             encoder=self.encoder,
-            sessions=sessions,
+            # Its own connection pool: requests that wait for an embedding hold connections from the
+            # shared pool, and the worker that produces the embedding must never queue behind them.
+            sessions=make_session_factory(self._worker_engine),
             store=store,
             indexes=self.indexes,
             max_batch_size=settings.matching.max_batch_size,
@@ -109,6 +113,7 @@ class Matcher:
         if self.catch_up is not None:
             self.catch_up.join(timeout=60)
         self.embedder.close()
+        self._worker_engine.dispose()
 
 
 def start(settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, models: Models | None) -> Matcher:
