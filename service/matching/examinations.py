@@ -148,7 +148,8 @@ def queue(*, session: Session, matcher: Matcher, pending_only: bool, limit: int)
     uncached = session.scalars(candidates.where(Shipment.id.not_in(select(VerdictRow.shipment_id)))).all()
     for shipment_id in uncached:
         verdicts.get(session, matcher, shipment_id)
-    session.flush()
+        # Release SQLite's write lock before the next verdict may wait on the embedding worker.
+        session.commit()
     rows = session.execute(
         select(VerdictRow).where(VerdictRow.shipment_id.in_(candidates)).order_by(VerdictRow.risk.desc()).limit(limit)
     ).scalars()

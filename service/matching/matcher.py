@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,12 +72,23 @@ class Matcher:
         )
         self._calibration: CalibrationSet | None = None
         self.catch_up: threading.Thread | None = None
+        # Refreshes wait on the embedding worker: their own small pool, so they never tie up the
+        # threads that serve requests.
+        self._refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
+
+    def schedule(self, shipment_id: str) -> None:
+        """Refresh a shipment's verdict soon (a filing arrived), on the matcher's own threads."""
+        self._refresher.submit(self.refresh, shipment_id)
 
     def refresh(self, shipment_id: str) -> None:
-        """Recompute and store a shipment's verdict (after a filing arrived); failures are logged, not raised."""
+        """Recompute and store a shipment's verdict; failures are logged, not raised."""
         from service.matching import verdicts
 
         try:
+            # Wait for the embeddings first, holding no database connection while the worker runs.
+            with self.sessions() as session:
+                items = verdicts.image_items(session, shipment_id)
+            self.embedder.embed_now(items)
             with self.sessions() as session:
                 verdicts.get(session, self, shipment_id)
                 session.commit()
@@ -112,6 +124,7 @@ class Matcher:
     def close(self) -> None:
         if self.catch_up is not None:
             self.catch_up.join(timeout=60)
+        self._refresher.shutdown(wait=True)
         self.embedder.close()
         self._worker_engine.dispose()
 

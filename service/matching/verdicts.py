@@ -110,9 +110,10 @@ def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
     return view
 
 
-def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictView:
+def _images(session: Session, shipment_id: str) -> tuple[list[Filing], dict[str, set[str]], dict[str, str]]:
+    """The shipment's filings, the image roles each carried, and the newest image per role."""
     filings = session.scalars(
-        select(Filing).where(Filing.shipment_id == shipment.id).order_by(Filing.received_at, Filing.id)
+        select(Filing).where(Filing.shipment_id == shipment_id).order_by(Filing.received_at, Filing.id)
     ).all()
     links = session.execute(
         select(FilingImage.filing_id, FilingImage.role, FilingImage.image_sha256).where(
@@ -121,12 +122,23 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     ).all()
     order = {f.id: i for i, f in enumerate(filings)}
     roles: dict[str, set[str]] = defaultdict(set)
-    latest: dict[str, str] = {}  # role -> sha256 of the newest image in that role
+    latest: dict[str, str] = {}
     for filing_id, role, sha in sorted(links, key=lambda r: order[r[0]]):
         roles[filing_id].add(role)
         latest[role] = sha
+    return list(filings), roles, latest
+
+
+def image_items(session: Session, shipment_id: str) -> list[tuple[str, str]]:
+    """(sha256, modality) of the images a verdict of this shipment will compare."""
+    _, _, latest = _images(session, shipments.resolve(session, shipment_id).id)
+    return [(sha, MODALITY_OF_ROLE[role]) for role, sha in latest.items()]
+
+
+def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictView:
+    filings, roles, latest = _images(session, shipment.id)
     evidence = Evidence(filings=[FilingFacts(f.id, f.filer_type, f.payload, frozenset(roles[f.id])) for f in filings])
-    vectors = _vectors(matcher, latest)
+    vectors = _vectors(session, matcher, latest)
     image_match, reasons = None, []
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
@@ -197,12 +209,24 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     )
 
 
-def _vectors(matcher: Matcher, latest: dict[str, str]) -> dict[str, np.ndarray]:
+def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict[str, np.ndarray]:
     items = [(sha, MODALITY_OF_ROLE[role]) for role, sha in latest.items()]
-    ids = matcher.embedder.embed_now(items)
-    with matcher.sessions() as session:
-        rows = {r.id: r for r in session.scalars(select(Embedding).where(Embedding.id.in_(ids)))}
-    return {modality: to_vector(rows[i]) for (_, modality), i in zip(items, ids, strict=True)}
+    stored = {
+        (row.image_sha256, row.modality): row
+        for row in session.scalars(
+            select(Embedding).where(
+                Embedding.model_sha256 == matcher.encoder.sha256,
+                Embedding.image_sha256.in_([sha for sha, _ in items]),
+            )
+        )
+    }
+    missing = [item for item in items if item not in stored]
+    if missing:  # usually embedded already by the post-filing refresh; otherwise wait for the worker
+        ids = matcher.embedder.embed_now(missing)
+        with matcher.sessions() as fresh:  # a new session sees the worker's commit on every backend
+            rows = fresh.scalars(select(Embedding).where(Embedding.id.in_(ids))).all()
+        stored.update({(row.image_sha256, row.modality): row for row in rows})
+    return {modality: to_vector(stored[(sha, modality)]) for sha, modality in items}
 
 
 def _listing_text(evidence: Evidence) -> str:

@@ -61,7 +61,7 @@ def create_filing(
     matcher = getattr(request.app.state, "matcher", None)
     if matcher is not None and accepted.created:
         # After the response: embed the new images (batched with other requests') and refresh the verdict.
-        background.add_task(matcher.refresh, accepted.shipment_id)
+        background.add_task(matcher.schedule, accepted.shipment_id)
     outcome = "created" if accepted.created else "replayed"
     request.app.state.metrics.filings.labels(accepted.filer_type, outcome).inc()
     if not accepted.created:
