@@ -100,7 +100,7 @@ def load_artifact(
                 f"(missing {sorted(expected - set(trained))[:3]}, extra {sorted(set(trained) - expected)[:3]})"
             )
         model.load_state_dict(trained, strict=False)
-    model = place_model(model, placement)
+    place_model(model, placement)  # moves the model in place
     tokenizer = build_tokenizer(cfg)
     device = placement.device
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -92,7 +93,7 @@ class Encoder:
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(images), step):
             batch = to_tensor(images[start : start + step], self.preprocess).to(self.placement.device)
-            chunks.append(self._run(lambda b=batch: tower(b)))
+            chunks.append(self._run(partial(tower, batch)))
         return np.concatenate(chunks)
 
     def embed_texts(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
@@ -104,7 +105,7 @@ class Encoder:
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(texts), step):
             part = list(texts[start : start + step])
-            chunks.append(self._run(lambda p=part: tower(p)))
+            chunks.append(self._run(partial(tower, part)))
         return np.concatenate(chunks)
 
     def match_probability(self, photo: np.ndarray, xray: np.ndarray) -> np.ndarray:

@@ -5,6 +5,8 @@ It is the `imagenet_cosine` baseline and a good x-ray-to-x-ray gallery encoder o
 
 from __future__ import annotations
 
+from typing import cast
+
 import timm
 
 from models import base_weights
@@ -31,7 +33,7 @@ def load_imagenet_encoder(
     return Encoder(
         name=name,
         sha256=base_weights.EFFICIENTNET_LITE0_SHA256,
-        dim=int(trunk.num_features),
+        dim=int(cast(int, trunk.num_features)),
         preprocess=preprocess,
         placement=placement,
         image_towers={"photo": trunk, "xray": trunk},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import open_clip
 import torch
@@ -68,7 +69,8 @@ def load_openclip_checkpoint(
     if _is_marked_random(path) and not allow_random:
         raise RandomWeightsRefused(f"{name}: {path} is a random initialisation; refusing to run it")
     # load_weights=False: open_clip must not look for a pretrained tag; the file is loaded below.
-    model = open_clip.create_model(arch, pretrained=None, load_weights=False)
+    # open_clip types its models as nn.Module; encode_image / encode_text exist on every CLIP variant.
+    model: Any = open_clip.create_model(arch, pretrained=None, load_weights=False)
     try:
         open_clip.load_checkpoint(model, str(path), strict=True)
     except (RuntimeError, AssertionError, ValueError, KeyError) as exc:

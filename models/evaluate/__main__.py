@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     known = set(gallery_labels) & set(CATEGORIES)
     query_labels = [r["contents"][0] if r["contents"] and r["contents"][0] in known else None for r in rows]
     labels = np.array([1 if r["label"] == "match" else 0 for r in rows])
-    common = {
+    common: dict[str, Any] = {
         "labels": labels,
         "scenarios": [r["scenario"] for r in rows],
         "categories": [r["category"] for r in rows],

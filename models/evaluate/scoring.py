@@ -57,7 +57,7 @@ def score_method(
             "n": int(members.sum()),
         }
     keep = [i for i, q in enumerate(query_labels) if q is not None]
-    gallery = nn_category_accuracy(emb.gallery, gallery_labels, emb.xray[keep], [query_labels[i] for i in keep])
+    gallery = nn_category_accuracy(emb.gallery, gallery_labels, emb.xray[keep], [str(query_labels[i]) for i in keep])
     return {
         "roc_auc": round(verification_auc(probs, labels), 4),
         "tpr_at_fpr_1pct": round(detection_at_false_alarm(probs, labels, 0.01), 4),
