@@ -85,7 +85,7 @@ def attach(session: Session, identifiers: Identifiers) -> tuple[Shipment, list[s
         if wanted
         else []
     )
-    found = {resolve(session, row.shipment_id).id: resolve(session, row.shipment_id) for row in known}
+    found = {s.id: s for s in (resolve(session, row.shipment_id) for row in known)}
     if found:
         survivor, *others = sorted(found.values(), key=lambda s: (s.created_at, s.id))
     else:

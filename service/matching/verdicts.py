@@ -254,19 +254,18 @@ def _description_similarity(matcher: Matcher, evidence: Evidence) -> float | Non
 def _neighbours(session: Session, matcher: Matcher, index: str, vector: np.ndarray, own: str) -> list[Neighbour]:
     k = matcher.settings.neighbours
     hits = matcher.indexes[index].search(vector[None, :], k + 16)[0]
-    sha_of = dict(
-        session.execute(
-            select(Embedding.id, Embedding.image_sha256).where(Embedding.id.in_([h.id for h in hits]))
-        ).all()
-    )
+    # One query for every hit: which shipments filed the image behind each embedding.
+    shipments_of: dict[int, list[str]] = defaultdict(list)
+    for embedding_id, shipment_id in session.execute(
+        select(Embedding.id, Filing.shipment_id)
+        .join(FilingImage, FilingImage.image_sha256 == Embedding.image_sha256)
+        .join(Filing, Filing.id == FilingImage.filing_id)
+        .where(Embedding.id.in_([h.id for h in hits]))
+    ).all():
+        shipments_of[embedding_id].append(shipment_id)
     found: dict[str, float] = {}
     for hit in hits:
-        filing_shipments = session.scalars(
-            select(Filing.shipment_id)
-            .join(FilingImage, FilingImage.filing_id == Filing.id)
-            .where(FilingImage.image_sha256 == sha_of.get(hit.id, ""))
-        ).all()
-        for shipment_id in filing_shipments:
+        for shipment_id in shipments_of[hit.id]:
             sid = shipments.resolve(session, shipment_id).id
             if sid != own and sid not in found:
                 found[sid] = round(hit.score, 4)
