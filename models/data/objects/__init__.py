@@ -6,6 +6,7 @@ import numpy as np
 
 from models.data.objects import apparel, electronics, household, tools
 from models.data.objects.common import Builder
+from models.data.objects.marks import with_marks
 from models.data.parts import ObjectModel
 
 _BUILDERS: dict[str, Builder] = {
@@ -50,4 +51,5 @@ def build(category: str, rng: np.random.Generator) -> ObjectModel:
         builder = _BUILDERS[category]
     except KeyError:
         raise UnknownCategory(f"unknown category {category!r}; known: {', '.join(CATEGORIES)}") from None
-    return builder(rng).centred()
+    # Marks make instances of one category distinguishable in both modalities (see marks.py).
+    return with_marks(builder(rng), rng).centred()
