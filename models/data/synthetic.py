@@ -29,7 +29,10 @@ CLI: ``python -m models.data.synthetic --out DIR --n N --seed S [--size 256]
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -100,25 +103,38 @@ def generate_shipment(*, seed: int, index: int, size: int = 256, scenario: str |
     return _shipment_from_plan(plan(rng, scenario, category), seed, index, size)
 
 
+def _write_one(out: Path, seed: int, index: int, size: int, mix: dict[str, float] | None) -> str:
+    s = generate_shipment(seed=seed, index=index, size=size, mix=mix)
+    sid = f"s{seed}-{index:07d}"
+    photo_rel, xray_rel = f"images/{sid}-photo.jpg", f"images/{sid}-xray.png"
+    # Listing photos are JPEGs in the wild; x-rays stay lossless for the colour ratios.
+    s.photo.save(out / photo_rel, quality=90)
+    s.xray.save(out / xray_rel, compress_level=3)
+    rec = ManifestRecord(
+        id=sid, category=s.category, scenario=s.scenario, label=s.label, photo=photo_rel,
+        xray=xray_rel, title=s.title, description=s.description, hts=s.hts,
+        declared_weight_kg=s.declared_weight_kg, declared_value=s.declared_value, contents=s.contents)
+    return dumps(rec)
+
+
 def write_dataset(out: Path, *, n: int, seed: int, size: int = 256, mix: dict[str, float] | None = None,
-                  progress: bool = True) -> Path:
-    """Write n shipments under `out` (images/ + manifest.jsonl) and return the manifest path."""
+                  progress: bool = True, workers: int = 1) -> Path:
+    """Write n shipments under `out` (images/ + manifest.jsonl) and return the manifest path.
+
+    `workers` > 1 renders in that many processes; the output is byte-identical either way, because
+    each shipment depends on (seed, index) alone. The manifest appears only when every image is
+    written, so an interrupted run never leaves a manifest that points at missing files.
+    """
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.jsonl"
-    with manifest.open("w", encoding="utf-8") as f:
-        for i in tqdm(range(n), desc="shipments", unit="pair", disable=not progress):
-            s = generate_shipment(seed=seed, index=i, size=size, mix=mix)
-            sid = f"s{seed}-{i:07d}"
-            photo_rel, xray_rel = f"images/{sid}-photo.jpg", f"images/{sid}-xray.png"
-            # Listing photos are JPEGs in the wild; x-rays stay lossless for the colour ratios.
-            s.photo.save(out / photo_rel, quality=90)
-            s.xray.save(out / xray_rel, compress_level=3)
-            rec = ManifestRecord(
-                id=sid, category=s.category, scenario=s.scenario, label=s.label, photo=photo_rel,
-                xray=xray_rel, title=s.title, description=s.description, hts=s.hts,
-                declared_weight_kg=s.declared_weight_kg, declared_value=s.declared_value, contents=s.contents)
-            f.write(dumps(rec) + "\n")
+    tmp = manifest.with_suffix(".jsonl.tmp")
+    write = partial(_write_one, out, seed, size=size, mix=mix)
+    with tmp.open("w", encoding="utf-8") as f, ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        lines = pool.map(write, range(n), chunksize=16) if pool else map(write, range(n))
+        for line in tqdm(lines, total=n, desc="shipments", unit="pair", disable=not progress):
+            f.write(line + "\n")
+    tmp.replace(manifest)
     return manifest
 
 
@@ -140,9 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--workers", type=int, default=1, help="rendering processes (output is identical)")
     ap.add_argument("--mix", type=parse_mix, default=None, help="e.g. match=0.5,concealment=0.3,substitution=0.2")
     args = ap.parse_args(argv)
-    path = write_dataset(args.out, n=args.n, seed=args.seed, size=args.size, mix=args.mix)
+    path = write_dataset(args.out, n=args.n, seed=args.seed, size=args.size, mix=args.mix, workers=args.workers)
     print(path)
 
 

@@ -31,6 +31,14 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     assert _files(a.parent) != _files(c.parent)
 
 
+def test_rendering_in_several_processes_writes_the_same_files(tmp_path: Path) -> None:
+    one = write_dataset(tmp_path / "one", n=8, seed=21, size=64, progress=False)
+    two = write_dataset(tmp_path / "two", n=8, seed=21, size=64, progress=False, workers=2)
+    assert one.read_bytes() == two.read_bytes()
+    assert _files(one.parent) == _files(two.parent)
+    assert not list((tmp_path / "two").glob("*.tmp"))
+
+
 def test_shipment_depends_on_seed_and_index_only(tmp_path: Path) -> None:
     write_dataset(tmp_path / "big", n=5, seed=3, size=64, progress=False)
     s = generate_shipment(seed=3, index=4, size=64)
