@@ -71,6 +71,11 @@ class ScanMatchCLIP(nn.Module):
         photo_split = cfg.get("photo_trainable_from_block")
         self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
+        # Items of concern the x-ray embedding is also trained to reveal (knife, handgun, ...):
+        # one logistic unit each on the normalised x-ray embedding, so the service can read them
+        # from stored embeddings without running the tower again.
+        self.findings_classes: tuple[str, ...] = tuple(cfg.get("xray_findings", ()))
+        self.findings = nn.Linear(embed_dim, len(self.findings_classes)) if self.findings_classes else None
 
     # --- pieces used by the feature cache in training and by inference alike ---
     # A tower with a split runs its frozen prefix once (cached in training) and its trained tail
@@ -125,6 +130,12 @@ class ScanMatchCLIP(nn.Module):
     def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.text_head(self.text_features(tokens)), dim=-1)
 
+    def findings_logits(self, xray_embedding: torch.Tensor) -> torch.Tensor:
+        """Per-item logits (n, k) for `findings_classes` from normalised x-ray embeddings."""
+        if self.findings is None:
+            raise ValueError("this model has no x-ray findings head (config key 'xray_findings')")
+        return self.findings(xray_embedding)
+
     def trained_prefixes(self) -> tuple[str, ...]:
         """State-dict key prefixes that training updates and the artifact stores."""
         n_blocks = len(self.xray.trunk.blocks)
@@ -146,6 +157,7 @@ class ScanMatchCLIP(nn.Module):
             "xray.trunk.conv_head.",
             "xray.trunk.bn2.",
             "xray.head.",
+            *(("findings.",) if self.findings is not None else ()),
         )
 
     def trained_state_dict(self) -> dict[str, torch.Tensor]:

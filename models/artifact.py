@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from models.architecture import build_model, build_tokenizer
 from models.device import Placement, place_model
-from models.encoder import Calibration, Encoder
+from models.encoder import Calibration, Encoder, FindingsHead
 from models.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
 from models.integrity import sha256_file, verify_file
 from models.preprocess import PreprocessConfig
@@ -108,6 +108,15 @@ def load_artifact(
         return model.encode_text(tokenizer(list(texts)).to(device))
 
     calib = cfg.get("calibration")
+    findings = None
+    if model.findings is not None and cfg.get("findings"):
+        thresholds = cfg["findings"]
+        findings = FindingsHead(
+            items=model.findings_classes,
+            weight=model.findings.weight.detach().float().cpu().numpy(),
+            bias=model.findings.bias.detach().float().cpu().numpy(),
+            thresholds=tuple(float(thresholds[c]["threshold"]) for c in model.findings_classes),
+        )
     return Encoder(
         name=name,
         sha256=sha256,
@@ -118,5 +127,6 @@ def load_artifact(
         text_tower=text_tower,
         module=model,
         calibration=Calibration(scale=calib["scale"], bias=calib["bias"]) if calib else None,
+        findings=findings,
         batch_size=batch_size,
     )

@@ -32,6 +32,37 @@ class Calibration:
         return (1.0 / (1.0 + np.exp(-(self.scale * cosine + self.bias)))).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Finding:
+    item: str
+    probability: float
+    threshold: float
+
+    @property
+    def present(self) -> bool:
+        return self.probability >= self.threshold
+
+
+@dataclass(frozen=True)
+class FindingsHead:
+    """Items of concern read off a stored x-ray embedding: sigmoid(W @ e + b) per item.
+
+    Thresholds were set on the validation split at a fixed false-alarm rate (see the model card).
+    """
+
+    items: tuple[str, ...]
+    weight: np.ndarray  # (k, dim) float32
+    bias: np.ndarray  # (k,)
+    thresholds: tuple[float, ...]
+
+    def __call__(self, xray: np.ndarray) -> list[Finding]:
+        """Findings for one normalised x-ray embedding, most probable first."""
+        logits = self.weight @ np.asarray(xray, np.float32).reshape(-1) + self.bias
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        found = [Finding(i, round(float(p), 4), t) for i, p, t in zip(self.items, probs, self.thresholds, strict=True)]
+        return sorted(found, key=lambda f: -f.probability)
+
+
 class Encoder:
     """A loaded, verified encoder. Build it through `models.registry.load_encoder`."""
 
@@ -47,6 +78,7 @@ class Encoder:
         text_tower: Callable[[Sequence[str]], torch.Tensor] | None,
         module: torch.nn.Module,
         calibration: Calibration | None = None,
+        findings: FindingsHead | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         if batch_size < 1:
@@ -57,6 +89,7 @@ class Encoder:
         self.preprocess = preprocess
         self.placement = placement
         self.calibration = calibration
+        self.findings = findings
         self.batch_size = batch_size
         self._image_towers = image_towers
         self._text_tower = text_tower

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         preprocess=result["preprocess"],
         trained=True,
         calibration=result["calibration"],
+        findings=result["findings"],
         card=card,
         provenance={
             "command": command,

@@ -39,9 +39,20 @@ class TrainConfig:
     weight_decay: float = 0.05
     warmup_steps: int = 50
     loss_weights: dict[str, float] = field(
-        default_factory=lambda: {"photo_xray": 1.0, "verify": 1.0, "text_xray": 0.5, "photo_text": 0.25}
+        default_factory=lambda: {
+            "photo_xray": 1.0,
+            "verify": 1.0,
+            "text_xray": 0.5,
+            "photo_text": 0.25,
+            "findings": 1.0,
+        }
     )
     hflip_xray: bool = True
+    # > 0: each batch holds this many categories (batch_size / n shipments each), so InfoNCE must
+    # tell instances of one kind apart, not only kinds; 0: uniformly random batches.
+    categories_per_batch: int = 0
+    # Findings thresholds are set so this share of validation x-rays without the item would alarm.
+    findings_false_alarm_rate: float = 0.01
     # One thread: on a shared 2-core box, 2 OpenMP threads contending with other work ran 7x slower.
     threads: int = 1
     seed: int = 0

@@ -25,12 +25,19 @@ def write_artifact(
     preprocess: PreprocessConfig,
     trained: bool,
     calibration: dict[str, float] | None = None,
+    findings: dict[str, dict[str, float]] | None = None,
     card: str = "",
     provenance: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Write `folder` as a loadable artifact and return the recorded checksums."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = {**model_config, "trained": trained, "calibration": calibration, "provenance": provenance or {}}
+    config = {
+        **model_config,
+        "trained": trained,
+        "calibration": calibration,
+        "findings": findings,
+        "provenance": provenance or {},
+    }
     (folder / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     preprocess.save(folder / PREPROCESS)
     # float16 on disk keeps the artifact under the 30 MB commit limit; loading casts back to float32.

@@ -29,6 +29,7 @@ class Record:
     scenario: str
     category: str
     text: str
+    contents: tuple[str, ...] = ()
 
 
 @dataclass
@@ -40,6 +41,8 @@ class FeatureSet:
     label: torch.Tensor  # (n,) long
     scenario: list[str]
     category: list[str]
+    # (n, k) 1.0 where the parcel holds findings class j; set from the manifest, never cached.
+    findings: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -65,6 +68,7 @@ def read_manifest(path: Path) -> list[Record]:
                 scenario=str(row["scenario"]),
                 category=str(row["category"]),
                 text=listing_text(row),
+                contents=tuple(row.get("contents", ())),
             )
         )
     return records
@@ -123,7 +127,28 @@ def compute_features(
     )
 
 
+def findings_targets(records: list[Record], classes: tuple[str, ...]) -> torch.Tensor:
+    """Multi-hot (n, k): which of `classes` each parcel really holds (declared or concealed)."""
+    return torch.tensor([[float(c in r.contents) for c in classes] for r in records], dtype=torch.float32)
+
+
 def cached_features(
+    cache_dir: Path,
+    manifest: Path,
+    model: ScanMatchCLIP,
+    tokenizer: Any,
+    preprocess: PreprocessConfig,
+    *,
+    hflip: bool,
+    desc: str,
+) -> FeatureSet:
+    feats = _cached_features(cache_dir, manifest, model, tokenizer, preprocess, hflip=hflip, desc=desc)
+    if model.findings_classes:
+        feats.findings = findings_targets(read_manifest(manifest), model.findings_classes)
+    return feats
+
+
+def _cached_features(
     cache_dir: Path,
     manifest: Path,
     model: ScanMatchCLIP,
@@ -144,6 +169,6 @@ def cached_features(
     feats = compute_features(model, tokenizer, read_manifest(manifest), preprocess, hflip=hflip, desc=desc)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save(feats.__dict__, tmp)
+    torch.save({k: v for k, v in feats.__dict__.items() if k != "findings"}, tmp)
     tmp.replace(path)
     return feats

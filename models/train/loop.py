@@ -45,6 +45,22 @@ def _embed(model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: t
     return photo, x, text
 
 
+def findings_thresholds(probs: np.ndarray, targets: np.ndarray, classes: tuple[str, ...], rate: float) -> dict:
+    """Per item: the probability above which an x-ray is reported to show it, at `rate` false alarms."""
+    out = {}
+    for j, name in enumerate(classes):
+        negatives = probs[targets[:, j] == 0, j]
+        positives = probs[targets[:, j] == 1, j]
+        threshold = float(np.quantile(negatives, 1.0 - rate)) if negatives.size else 0.5
+        out[name] = {
+            "threshold": round(threshold, 4),
+            "roc_auc": round(verification_auc(probs[:, j], targets[:, j]), 4),
+            "detection_rate": round(float((positives > threshold).mean()), 4) if positives.size else float("nan"),
+            "n_positive": int(positives.size),
+        }
+    return out
+
+
 @torch.no_grad()
 def evaluate_features(model: ScanMatchCLIP, feats: FeatureSet, device: torch.device) -> dict[str, Any]:
     model.eval()
@@ -56,18 +72,48 @@ def evaluate_features(model: ScanMatchCLIP, feats: FeatureSet, device: torch.dev
     xray = torch.cat([o[1] for o in outs]).float().cpu().numpy()
     labels = feats.label.numpy()
     cos = (photo * xray).sum(axis=1)
-    return {
+    out: dict[str, Any] = {
         "roc_auc": verification_auc(cos, labels),
         "concealment_auc": scenario_auc(cos, labels, feats.scenario, "concealment"),
         "recall_at_1": recall_at_k(photo, xray, labels, 1),
         "cosine": cos,
     }
+    if model.findings is not None and feats.findings is not None:
+        probs = torch.sigmoid(model.findings_logits(torch.from_numpy(xray).to(device))).cpu().numpy()
+        targets = feats.findings.numpy()
+        out["findings_auc"] = {
+            c: round(verification_auc(probs[:, j], targets[:, j]), 4) for j, c in enumerate(model.findings_classes)
+        }
+        out["findings_probs"] = probs
+    return out
 
 
 def fit_calibration(cos: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Platt scaling on the validation split, so P(match) means what it says on unseen data."""
     lr = LogisticRegression(C=1e4).fit(cos[:, None], labels)
     return {"scale": float(lr.coef_[0, 0]), "bias": float(lr.intercept_[0])}
+
+
+def category_batches(
+    categories: list[str], batch_size: int, per_batch: int, gen: torch.Generator
+) -> list[torch.Tensor]:
+    """Batches of `per_batch` categories, batch_size / per_batch shipments each, covering every shipment once.
+
+    With random batches of 128 over 25 categories a photo meets about four others of its kind, so
+    InfoNCE is satisfied by telling categories apart and almost never asks which phone is which:
+    the instance-level signal recall@1 needs. Grouping puts ~16 of a kind side by side.
+    """
+    group = max(1, batch_size // per_batch)
+    by_cat: dict[str, list[int]] = {}
+    for i, c in enumerate(categories):
+        by_cat.setdefault(c, []).append(i)
+    chunks: list[torch.Tensor] = []
+    for idx in by_cat.values():
+        shuffled = torch.tensor(idx)[torch.randperm(len(idx), generator=gen)]
+        chunks.extend(shuffled.split(group))
+    order = torch.randperm(len(chunks), generator=gen).tolist()
+    batches = [torch.cat([chunks[j] for j in order[k : k + per_batch]]) for k in range(0, len(order), per_batch)]
+    return [b for b in batches if len(b) >= batch_size // 2]
 
 
 def _lr_lambda(total: int, warmup: int):
@@ -129,15 +175,25 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         torch.set_rng_state(saved["rng"])
         state = saved["state"]
 
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if resume and "batch_rng" in state:
+        gen.set_state(state["batch_rng"])
     for epoch in range(state["epoch"], cfg.epochs):
         model.train()
-        perm = torch.randperm(len(train_feats))
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
-        for step in bar:
-            idx = perm[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+        if cfg.categories_per_batch > 0:
+            batches = category_batches(train_feats.category, cfg.batch_size, cfg.categories_per_batch, gen)
+        else:
+            perm = torch.randperm(len(train_feats), generator=gen)
+            batches = list(perm.split(cfg.batch_size))[:steps_per_epoch]
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
+        for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
                 photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray)
+                targets = train_feats.findings
+                has_findings = model.findings is not None and targets is not None
                 loss, parts = total_loss(
+                    findings_logits=model.findings_logits(xray.float()) if has_findings else None,
+                    findings_targets=targets[idx].to(dev) if targets is not None and has_findings else None,
                     photo=photo.float(),
                     xray=xray.float(),
                     text=text.float(),
@@ -156,7 +212,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
         record = {
             "epoch": epoch + 1,
-            **{k: v for k, v in val.items() if k != "cosine"},
+            **{k: v for k, v in val.items() if k not in ("cosine", "findings_probs")},
             "elapsed_s": round(time.time() - started, 1),
         }
         state["history"].append(record)
@@ -165,6 +221,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             state["best"] = score
             save_file(model.trained_state_dict(), str(ckpt_dir / "best.safetensors"))
         state["epoch"] = epoch + 1
+        state["batch_rng"] = gen.get_state()
         torch.save(
             {
                 "model": model.trained_state_dict(),
@@ -180,11 +237,17 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     model.load_state_dict(load_file(str(ckpt_dir / "best.safetensors")), strict=False)
     val = evaluate_features(model, val_feats, dev)
     calibration = fit_calibration(val.pop("cosine"), val_feats.label.numpy())
+    findings = None
+    if "findings_probs" in val and val_feats.findings is not None:
+        findings = findings_thresholds(
+            val.pop("findings_probs"), val_feats.findings.numpy(), model.findings_classes, cfg.findings_false_alarm_rate
+        )
     return {
         "model": model.cpu(),
         "model_config": model_cfg,
         "preprocess": preprocess,
         "calibration": calibration,
+        "findings": findings,
         "val": val,
         "history": state["history"],
         "device": str(dev),

@@ -38,6 +38,8 @@ def total_loss(
     logit_scale: torch.Tensor,
     logit_bias: torch.Tensor,
     weights: dict[str, float],
+    findings_logits: torch.Tensor | None = None,
+    findings_targets: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
@@ -48,6 +50,9 @@ def total_loss(
         # Photos and listing text always belong together, whatever the x-ray shows.
         "photo_text": paired_infonce(photo, text, scale, torch.ones_like(match)),
     }
+    if findings_logits is not None and findings_targets is not None:
+        # What the x-ray shows, whatever was declared: a knife in a laptop parcel is a knife.
+        parts["findings"] = F.binary_cross_entropy_with_logits(findings_logits, findings_targets)
     loss = sum(weights.get(k, 0.0) * v for k, v in parts.items())
     assert isinstance(loss, torch.Tensor)
     return loss, {k: float(v.detach()) for k, v in parts.items()}

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from models.artifact import load_artifact
+from models.device import choose_placement
+from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from models.train.__main__ import main as train_main
+from models.train.loop import category_batches, findings_thresholds
+from tests.models.images import sample_images
+
+
+def test_category_batches_cover_every_shipment_once_with_few_kinds_per_batch() -> None:
+    categories = [c for c in "abcdefghij" for _ in range(37)]
+    batches = category_batches(categories, 32, 4, torch.Generator().manual_seed(0))
+    seen = torch.cat(batches).tolist()
+    # Every shipment at most once; only short leftover chunks may be dropped.
+    assert len(seen) == len(set(seen)) and len(seen) >= len(categories) - 4 * 8
+    for batch in batches:
+        assert len({categories[i] for i in batch.tolist()}) <= 4
+    again = category_batches(categories, 32, 4, torch.Generator().manual_seed(0))
+    assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
+
+
+def test_findings_thresholds_hold_the_false_alarm_rate_on_items_absent() -> None:
+    rng = np.random.default_rng(0)
+    targets = (rng.random((2000, 2)) < 0.2).astype(np.float32)
+    probs = np.clip(0.3 * rng.random((2000, 2)) + 0.6 * targets, 0, 1)
+    out = findings_thresholds(probs, targets, ("knife", "pills"), 0.01)
+    for j, name in enumerate(("knife", "pills")):
+        negatives = probs[targets[:, j] == 0, j]
+        assert (negatives > out[name]["threshold"]).mean() <= 0.011
+        assert out[name]["detection_rate"] > 0.9 and out[name]["roc_auc"] > 0.9
+
+
+def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path) -> None:
+    config = {
+        "name": "tiny",
+        "model_config": str(CONFIGS_DIR / f"{DEFAULT_ENCODER}.json"),
+        "n_train": 48,
+        "n_val": 32,
+        "source_size": 96,
+        "epochs": 1,
+        "batch_size": 16,
+        "categories_per_batch": 4,
+        "warmup_steps": 1,
+        "threads": 1,
+        "mix": {"match": 0.5, "concealment": 0.5},
+    }
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(config))
+    out, artifact = tmp_path / "run", tmp_path / "artifact"
+    assert train_main(["--config", str(cfg_path), "--out", str(out), "--artifact", str(artifact)]) == 0
+    first = torch.load(out / "checkpoints" / "last.pt", weights_only=False)["state"]
+    assert first["epoch"] == 1 and len(first["history"]) == 1
+
+    # Resume to a second epoch: the run continues from the checkpoint instead of starting over.
+    cfg_path.write_text(json.dumps({**config, "epochs": 2}))
+    assert train_main(["--config", str(cfg_path), "--out", str(out), "--artifact", str(artifact), "--resume"]) == 0
+    state = torch.load(out / "checkpoints" / "last.pt", weights_only=False)["state"]
+    assert state["epoch"] == 2 and state["history"][0] == first["history"][0]
+    assert {"roc_auc", "concealment_auc", "recall_at_1", "findings_auc"} <= set(state["history"][1])
+
+    encoder = load_artifact(artifact, name="tiny", placement=choose_placement("cpu"))
+    xrays = encoder.embed_images("xray", sample_images(3, seed=4))
+    assert xrays.shape == (3, encoder.dim)
+    np.testing.assert_allclose(np.linalg.norm(xrays, axis=1), 1.0, rtol=1e-5)
+    assert encoder.findings is not None
+    found = encoder.findings(xrays[0])
+    assert {f.item for f in found} == {"kitchen_knife", "handgun", "battery_pack", "pills"}
+    assert all(0.0 <= f.probability <= 1.0 for f in found)
+    assert [f.probability for f in found] == sorted((f.probability for f in found), reverse=True)
+    card = (artifact / "MODEL_CARD.md").read_text()
+    assert "findings" in card.lower()
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
