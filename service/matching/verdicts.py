@@ -35,11 +35,20 @@ class Neighbour(BaseModel):
     score: float
 
 
+class FindingView(BaseModel):
+    item: str
+    probability: float
+    threshold: float
+    present: bool
+
+
 class ImageMatch(BaseModel):
     probability: float
     cosine: float  # product picture / x-ray
     description_cosine: float | None  # listing description / x-ray, when the listing has one
     xray_looks_like: list[CategoryScore]
+    # Items of concern the x-ray tower reads off the scan (knife, handgun, battery pack, pills).
+    xray_findings: list[FindingView] = []
     listing_category: str | None
     nearest_listings: list[Neighbour]
     nearest_scans: list[Neighbour]
@@ -166,11 +175,13 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         described = float(text @ vectors["xray"]) if text is not None else None
         probability = calib.probability([cosine] if described is None else [cosine, described])
         looks_like = _looks_like(session, matcher, vectors["xray"])
+        findings = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
             description_cosine=None if described is None else round(described, 4),
             xray_looks_like=looks_like,
+            xray_findings=[FindingView(**asdict(f), present=f.present) for f in findings],
             listing_category=evidence.listing_category,
             nearest_listings=hits,
             nearest_scans=scan_hits,
@@ -178,6 +189,17 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         decision = calib.decide(probability)
         reasons += _image_reasons(image_match, decision, calib.mismatch_below, calib.match_from)
         risk = 1 - probability * (1 - structured)
+        # An item of concern the listing does not account for outweighs a good overall likeness:
+        # a knife hidden in a laptop leaves most of the scan looking like the laptop.
+        undeclared = [f for f in findings if f.present and f.item != evidence.listing_category]
+        if undeclared:
+            decision = "mismatch"
+            risk = max(risk, *(f.probability for f in undeclared))
+            reasons += [
+                f"the x-ray shows {_item_phrase(f.item)} (P {f.probability:.2f}, alarm from {f.threshold:.2f}) "
+                "that the listing does not declare"
+                for f in undeclared
+            ]
     else:
         decision, probability = "insufficient_data", None
         missing = [name for name, key in (("an x-ray", "xray"), ("a product picture", "photo")) if key not in vectors]
@@ -312,6 +334,13 @@ def _looks_like(session: Session, matcher: Matcher, xray: np.ndarray) -> list[Ca
         votes = {c: v / 2 for c, v in votes.items()} if matcher.prompts is not None else votes
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:3]
     return [CategoryScore(category=c, score=round(v, 4)) for c, v in ranked]
+
+
+def _item_phrase(item: str) -> str:
+    label = TAXONOMY[item].label if item in TAXONOMY else item.replace("_", " ")
+    if label.endswith("s"):  # "pills"
+        return label
+    return f"an {label}" if label[:1] in "aeiou" else f"a {label}"
 
 
 def _image_reasons(match: ImageMatch, decision: str, low: float, high: float) -> list[str]:
