@@ -55,10 +55,14 @@ class FindingsHead:
     bias: np.ndarray  # (k,)
     thresholds: tuple[float, ...]
 
+    def probabilities(self, xrays: np.ndarray) -> np.ndarray:
+        """(n, k) probabilities for row-wise normalised x-ray embeddings (n, dim)."""
+        logits = np.asarray(xrays, np.float32).reshape(-1, self.weight.shape[1]) @ self.weight.T + self.bias
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
     def __call__(self, xray: np.ndarray) -> list[Finding]:
         """Findings for one normalised x-ray embedding, most probable first."""
-        logits = self.weight @ np.asarray(xray, np.float32).reshape(-1) + self.bias
-        probs = 1.0 / (1.0 + np.exp(-logits))
+        probs = self.probabilities(xray)[0]
         found = [Finding(i, round(float(p), 4), t) for i, p, t in zip(self.items, probs, self.thresholds, strict=True)]
         return sorted(found, key=lambda f: -f.probability)
 

@@ -19,7 +19,7 @@ from models.artifact import CARD, read_config, write_checksums
 from models.data.synthetic import CATEGORIES, write_dataset
 from models.evaluate.methods import encoder_embeddings, opencv_embeddings
 from models.evaluate.report import plot_roc, render_report
-from models.evaluate.scoring import score_method
+from models.evaluate.scoring import score_findings, score_method
 from models.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
 
 
@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         "opencv_baseline": opencv_embeddings(photos, xrays, gallery),
     }
     scored = {name: score_method(emb, **common) for name, emb in embeddings.items()}
+    if trained.findings is not None:
+        scored["trained"]["xray_findings"] = score_findings(
+            trained.findings, embeddings["trained"].xray, [r["contents"] for r in rows]
+        )
     curves = {name: m.pop("_roc_inputs") for name, m in scored.items()}
 
     command = "python -m models.evaluate " + " ".join(

@@ -63,6 +63,21 @@ def render_report(result: dict[str, Any], *, roc_png: str, command: str) -> str:
             auc = "-" if cell["roc_auc"] is None else f"{cell['roc_auc']:.3f}"
             cells.append(f"{auc} / {cell['detection_rate']:.3f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    findings = methods.get("trained", {}).get("xray_findings")
+    if findings:
+        lines += [
+            "",
+            "## X-ray findings of `trained` (items of concern read off the x-ray embedding)",
+            "",
+            "| item | ROC-AUC | detection rate | false-alarm rate | threshold | x-rays holding it |",
+            "|---|---|---|---|---|---|",
+        ]
+        for item, f in findings.items():
+            detected = "-" if f["detection_rate"] is None else f"{f['detection_rate']:.3f}"
+            auc = "-" if f["roc_auc"] is None else f"{f['roc_auc']:.4f}"
+            lines.append(
+                f"| {item} | {auc} | {detected} | {f['false_alarm_rate']:.3f} | {f['threshold']:.4f} | {f['n']} |"
+            )
     lines += [
         "",
         f"![ROC]({roc_png})",

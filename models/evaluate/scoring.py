@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from models.encoder import FindingsHead
 from models.evaluate.gallery import nn_category_accuracy
 from models.evaluate.methods import Embeddings
 from models.evaluate.metrics import (
@@ -71,3 +72,20 @@ def score_method(
         "alarm_threshold_at_5pct_false_alarms": round(threshold, 4),
         "_roc_inputs": (probs, labels),
     }
+
+
+def score_findings(head: FindingsHead, xrays: np.ndarray, contents: list[list[str]]) -> dict[str, Any]:
+    """Per item of concern: ROC-AUC, and detection / false-alarm rates at the shipped threshold."""
+    probs = head.probabilities(xrays)
+    out = {}
+    for j, (item, threshold) in enumerate(zip(head.items, head.thresholds, strict=True)):
+        holds = np.array([item in c for c in contents])
+        alarm = probs[:, j] >= threshold
+        out[item] = {
+            "roc_auc": _nan_to_none(verification_auc(probs[:, j], holds.astype(int))),
+            "detection_rate": round(float(alarm[holds].mean()), 4) if holds.any() else None,
+            "false_alarm_rate": round(float(alarm[~holds].mean()), 4),
+            "threshold": threshold,
+            "n": int(holds.sum()),
+        }
+    return out
