@@ -166,8 +166,8 @@ def _cached_features(
     path = cache_dir / f"{desc}-{key}.pt"
     if path.is_file():
         return FeatureSet(**torch.load(path, weights_only=False))
+    cache_dir.mkdir(parents=True, exist_ok=True)  # before the long computation, not after it
     feats = compute_features(model, tokenizer, read_manifest(manifest), preprocess, hflip=hflip, desc=desc)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save({k: v for k, v in feats.__dict__.items() if k != "findings"}, tmp)
     tmp.replace(path)
