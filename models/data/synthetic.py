@@ -74,9 +74,12 @@ def _hidden(name: str, rng: np.random.Generator) -> ObjectModel:
     return build(name, rng)
 
 
-def _shipment_from_plan(p: Plan, seed: int, index: int, size: int) -> Shipment:
+def _shipment_from_plan(p: Plan, seed: int, index: int, size: int, view: int = 0) -> Shipment:
     r_obj, r_sub, r_photo, r_pack, r_xray, r_text = (
         np.random.default_rng(s) for s in np.random.SeedSequence([seed, index, 1]).spawn(6))
+    if view:  # the same goods, photographed and packed and scanned again
+        r_photo, r_pack, r_xray = (
+            np.random.default_rng(s) for s in np.random.SeedSequence([seed, index, 2, view]).spawn(3))
     declared = build(p.declared, r_obj)
     # A match ships the very instance that was photographed; copies of one product are identical.
     units = [declared if c == p.declared else build(c, r_sub) for c in p.shipped]
@@ -96,11 +99,15 @@ def _shipment_from_plan(p: Plan, seed: int, index: int, size: int) -> Shipment:
 
 
 def generate_shipment(*, seed: int, index: int, size: int = 256, scenario: str | None = None,
-                      category: str | None = None, mix: dict[str, float] | None = None) -> Shipment:
-    """Generate shipment `index` of the stream `seed`; same arguments, same pixels."""
+                      category: str | None = None, mix: dict[str, float] | None = None, view: int = 0) -> Shipment:
+    """Generate shipment `index` of the stream `seed`; same arguments, same pixels.
+
+    `view` > 0 renders the same shipment again (same goods, instances, listing and contents) with
+    another listing photo and another packing and scan: training uses these as augmentations.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
     scenario = scenario or sample_scenario(rng, mix)
-    return _shipment_from_plan(plan(rng, scenario, category), seed, index, size)
+    return _shipment_from_plan(plan(rng, scenario, category), seed, index, size, view)
 
 
 def _write_one(out: Path, seed: int, index: int, size: int, mix: dict[str, float] | None) -> str:

@@ -51,6 +51,9 @@ class TrainConfig:
     # > 0: each batch holds this many categories (batch_size / n shipments each), so InfoNCE must
     # tell instances of one kind apart, not only kinds; 0: uniformly random batches.
     categories_per_batch: int = 0
+    # > 1: each generated training shipment is also photographed, packed and scanned views - 1 more
+    # times; every step draws one view per modality at random (augmentation against memorising).
+    views: int = 1
     # Findings thresholds are set so this share of validation x-rays without the item would alarm.
     findings_false_alarm_rate: float = 0.01
     # One thread: on a shared 2-core box, 2 OpenMP threads contending with other work ran 7x slower.

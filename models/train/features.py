@@ -8,7 +8,9 @@ in minutes instead of days (measurements in the model card).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,15 @@ class FeatureSet:
     category: list[str]
     # (n, k) 1.0 where the parcel holds findings class j; set from the manifest, never cached.
     findings: torch.Tensor | None = None
+    # (n, views - 1, c, h, w) float16: the same shipments photographed and scanned again.
+    photo_views: torch.Tensor | None = None
+    xray_views: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
+
+
+_ATTACHED = ("findings", "photo_views", "xray_views")
 
 
 def listing_text(row: dict[str, Any]) -> str:
@@ -169,6 +177,81 @@ def _cached_features(
     cache_dir.mkdir(parents=True, exist_ok=True)  # before the long computation, not after it
     feats = compute_features(model, tokenizer, read_manifest(manifest), preprocess, hflip=hflip, desc=desc)
     tmp = path.with_suffix(".tmp")
-    torch.save({k: v for k, v in feats.__dict__.items() if k != "findings"}, tmp)
+    torch.save({k: v for k, v in feats.__dict__.items() if k not in _ATTACHED}, tmp)
     tmp.replace(path)
     return feats
+
+
+def _render_view(job: tuple[int, int, int, int, dict[str, float] | None]) -> tuple[Image.Image, Image.Image]:
+    from models.data.synthetic import generate_shipment
+
+    seed, index, view, size, mix = job
+    s = generate_shipment(seed=seed, index=index, size=size, mix=mix, view=view)
+    # Same path as the written splits: listing photos go through JPEG, x-rays stay lossless.
+    buf = io.BytesIO()
+    s.photo.save(buf, format="JPEG", quality=90)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), s.xray
+
+
+def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] | None) -> None:
+    """Re-rendered views need the split to be the generator's stream `seed` with this mix, in order."""
+    from models.data.synthetic import generate_shipment
+
+    for i, r in enumerate(records):
+        if r.photo.name != f"s{seed}-{i:07d}-photo.jpg":
+            raise ValueError(
+                f"views > 1 re-renders generated shipments, but record {i} ({r.photo.name}) is not shipment "
+                f"{i} of seed {seed}; use views = 1 for imported data"
+            )
+    for i, r in enumerate(records[:5]):
+        s = generate_shipment(seed=seed, index=i, size=64, mix=mix)
+        if (s.category, s.scenario) != (r.category, r.scenario):
+            raise ValueError(f"shipment {i} of seed {seed} differs from the manifest: was it written with this mix?")
+
+
+@torch.no_grad()
+def view_features(
+    cache_dir: Path,
+    model: ScanMatchCLIP,
+    preprocess: PreprocessConfig,
+    *,
+    seed: int,
+    n: int,
+    size: int,
+    mix: dict[str, float] | None,
+    views: int,
+    batch_size: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frozen-prefix features of views 1..views-1 of generated shipments 0..n-1: (n, views-1, c, h, w) each.
+
+    Rendered one process ahead of the feature pass and cached like the base features.
+    """
+    spec = {"seed": seed, "n": n, "size": size, "mix": mix, "views": views, "pre": preprocess.to_dict()}
+    spec |= {"split": model.split, "photo_split": model.photo_split, "v": 1}
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    path = cache_dir / f"views-{key}.pt"
+    if path.is_file():
+        saved = torch.load(path, weights_only=False)
+        return saved["photo"], saved["xray"]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    device = next(model.parameters()).device
+    jobs = [(seed, i, v, size, mix) for v in range(1, views) for i in range(n)]
+    photos: list[torch.Tensor] = []
+    xrays: list[torch.Tensor] = []
+    with ProcessPoolExecutor(1) as pool:
+        rendered = pool.map(_render_view, jobs, chunksize=16)
+        bar = tqdm(total=len(jobs), desc=f"views 2-{views}", unit="pair")
+        while len(photos) * batch_size < len(jobs):
+            part = [next(rendered) for _ in range(min(batch_size, len(jobs) - len(photos) * batch_size))]
+            photo = model.photo_features(to_tensor([p for p, _ in part], preprocess).to(device))
+            photos.append(photo.half().cpu())
+            xrays.append(model.xray_prefix(to_tensor([x for _, x in part], preprocess).to(device)).half().cpu())
+            bar.update(len(part))
+        bar.close()
+    photo_all = torch.cat(photos).reshape(views - 1, n, *photos[0].shape[1:]).transpose(0, 1).contiguous()
+    xray_all = torch.cat(xrays).reshape(views - 1, n, *xrays[0].shape[1:]).transpose(0, 1).contiguous()
+    tmp = path.with_suffix(".tmp")
+    torch.save({"photo": photo_all, "xray": xray_all}, tmp)
+    tmp.replace(path)
+    return photo_all, xray_all

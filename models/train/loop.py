@@ -21,7 +21,14 @@ from models.device import choose_placement
 from models.evaluate.metrics import recall_at_k, scenario_auc, verification_auc
 from models.preprocess import PreprocessConfig
 from models.train.config import TrainConfig
-from models.train.features import FeatureSet, cached_features, ensure_generated
+from models.train.features import (
+    FeatureSet,
+    cached_features,
+    check_generated,
+    ensure_generated,
+    read_manifest,
+    view_features,
+)
 from models.train.losses import total_loss
 
 _TRUNKS = ("xray.trunk.", "clip.visual.trunk.")
@@ -33,13 +40,30 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _embed(model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: torch.device, *, flip: bool):
+def _pick_view(base: torch.Tensor, views: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor:
+    """Per sample, the base features or one of the re-rendered views, uniformly."""
+    if views is None:
+        return base
+    choice = torch.randint(0, views.shape[1] + 1, (len(idx),))
+    out = base.clone()
+    other = choice > 0
+    out[other] = views[idx[other], choice[other] - 1]
+    return out
+
+
+def _embed(
+    model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: torch.device, *, flip: bool, views: bool = False
+):
     xray = feats.xray[idx]
     if flip and feats.xray_flip is not None:
         # Per-sample horizontal flip: scans arrive in either orientation on the belt.
         coin = torch.rand(len(idx)) < 0.5
         xray = torch.where(coin[:, None, None, None], feats.xray_flip[idx], xray)
-    photo = F.normalize(model.photo_head(feats.photo[idx].to(device).float()), dim=-1)
+    photo = feats.photo[idx]
+    if views:
+        photo = _pick_view(photo, feats.photo_views, idx)
+        xray = _pick_view(xray, feats.xray_views, idx)
+    photo = F.normalize(model.photo_head(photo.to(device).float()), dim=-1)
     x = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
     return photo, x, text
@@ -153,6 +177,18 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         cache, train_manifest, model, tokenizer, preprocess, hflip=cfg.hflip_xray, desc="train"
     )
     val_feats = cached_features(cache, val_manifest, model, tokenizer, preprocess, hflip=False, desc="val")
+    if cfg.views > 1:
+        check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
+        train_feats.photo_views, train_feats.xray_views = view_features(
+            cache,
+            model,
+            preprocess,
+            seed=cfg.train_seed,
+            n=len(train_feats),
+            size=cfg.source_size,
+            mix=cfg.mix,
+            views=cfg.views,
+        )
     feature_seconds = time.time() - t_feat
 
     tail = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(_TRUNKS)]
@@ -188,7 +224,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
-                photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray)
+                photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray, views=True)
                 targets = train_feats.findings
                 has_findings = model.findings is not None and targets is not None
                 loss, parts = total_loss(

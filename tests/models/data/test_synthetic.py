@@ -39,6 +39,22 @@ def test_rendering_in_several_processes_writes_the_same_files(tmp_path: Path) ->
     assert not list((tmp_path / "two").glob("*.tmp"))
 
 
+def test_a_second_view_ships_the_same_goods_photographed_and_scanned_again() -> None:
+    base = generate_shipment(seed=4, index=2, size=64, scenario="concealment")
+    assert _png_file(generate_shipment(seed=4, index=2, size=64, scenario="concealment", view=0).xray) == _png_file(
+        base.xray
+    )
+    again = generate_shipment(seed=4, index=2, size=64, scenario="concealment", view=1)
+    assert (again.category, again.contents, again.title, again.declared_weight_kg) == (
+        base.category,
+        base.contents,
+        base.title,
+        base.declared_weight_kg,
+    )
+    assert _png_file(again.xray) != _png_file(base.xray)
+    assert _png_file(again.photo) != _png_file(base.photo)
+
+
 def test_shipment_depends_on_seed_and_index_only(tmp_path: Path) -> None:
     write_dataset(tmp_path / "big", n=5, seed=3, size=64, progress=False)
     s = generate_shipment(seed=3, index=4, size=64)

@@ -48,6 +48,7 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
         "epochs": 1,
         "batch_size": 16,
         "categories_per_batch": 4,
+        "views": 2,
         "warmup_steps": 1,
         "threads": 1,
         "mix": {"match": 0.5, "concealment": 0.5},
@@ -56,6 +57,7 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
     cfg_path.write_text(json.dumps(config))
     out, artifact = tmp_path / "run", tmp_path / "artifact"
     assert train_main(["--config", str(cfg_path), "--out", str(out), "--artifact", str(artifact)]) == 0
+    assert len(list((out / "cache").glob("views-*.pt"))) == 1  # the second view was rendered and cached
     first = torch.load(out / "checkpoints" / "last.pt", weights_only=False)["state"]
     assert first["epoch"] == 1 and len(first["history"]) == 1
 
