@@ -76,6 +76,9 @@ class ScanMatchCLIP(nn.Module):
         # from stored embeddings without running the tower again.
         self.findings_classes: tuple[str, ...] = tuple(cfg.get("xray_findings", ()))
         self.findings = nn.Linear(embed_dim, len(self.findings_classes)) if self.findings_classes else None
+        if self.findings is not None:
+            # Items of concern are rare (a few % of parcels): start from that prior, not from 50%.
+            nn.init.constant_(self.findings.bias, -3.0)
 
     # --- pieces used by the feature cache in training and by inference alike ---
     # A tower with a split runs its frozen prefix once (cached in training) and its trained tail
@@ -134,7 +137,9 @@ class ScanMatchCLIP(nn.Module):
         """Per-item logits (n, k) for `findings_classes` from normalised x-ray embeddings."""
         if self.findings is None:
             raise ValueError("this model has no x-ray findings head (config key 'xray_findings')")
-        return self.findings(xray_embedding)
+        # Unit-norm inputs have components of about 1/sqrt(dim); rescaled to about 1, the logistic
+        # units learn at the heads' learning rate instead of needing weights of norm ~50.
+        return self.findings(xray_embedding * self.embed_dim**0.5)
 
     def trained_prefixes(self) -> tuple[str, ...]:
         """State-dict key prefixes that training updates and the artifact stores."""

@@ -57,7 +57,9 @@ class FindingsHead:
 
     def probabilities(self, xrays: np.ndarray) -> np.ndarray:
         """(n, k) probabilities for row-wise normalised x-ray embeddings (n, dim)."""
-        logits = np.asarray(xrays, np.float32).reshape(-1, self.weight.shape[1]) @ self.weight.T + self.bias
+        dim = self.weight.shape[1]
+        # The head was trained on embeddings scaled by sqrt(dim) (see ScanMatchCLIP.findings_logits).
+        logits = (np.asarray(xrays, np.float32).reshape(-1, dim) * np.float32(dim**0.5)) @ self.weight.T + self.bias
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def __call__(self, xray: np.ndarray) -> list[Finding]:

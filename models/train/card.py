@@ -34,10 +34,14 @@ DESIGN = """\
   shipment's own photo/x-ray pair, whose negatives are exactly the substitution,
   near-substitution, concealment, quantity and decoy cases. Hard scenarios are over-sampled in
   the training mix.
-- **Batches of few kinds**: each batch of 128 holds 8 categories, 16 shipments each
-  (`categories_per_batch`). In uniformly random batches a photo meets about four others of its
+- **Batches of few kinds**: each batch of {batch} holds {per_batch} categories, {group} shipments
+  each (`categories_per_batch`). In uniformly random batches a photo meets about four others of its
   category, so InfoNCE is satisfied by telling categories apart and rarely asks which phone is
   which, the instance-level skill photo-to-x-ray recall needs.
+- **Views**: every generated training shipment is rendered {views} times with the same goods and
+  listing but another listing photo, packing and scan (`views`); each step draws one view per
+  modality. With one fixed photo and scan per shipment the trained tails memorised the pairs
+  (train recall@1 0.74-0.89 against 0.15 on validation); views make that impossible.
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
   really holds. A knife hidden in a laptop leaves most of the scan looking like a laptop, so the
@@ -73,6 +77,16 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
         for h in result["history"]
     )
     val = result["val"]
+    design = DESIGN.format(
+        split=split,
+        split_minus=split - 1,
+        val_seed=cfg.val_seed,
+        findings_rate=cfg.findings_false_alarm_rate,
+        views=cfg.views,
+        batch=cfg.batch_size,
+        per_batch=cfg.categories_per_batch,
+        group=cfg.batch_size // max(1, cfg.categories_per_batch),
+    )
     return f"""# {cfg.name}
 
 Photo / x-ray / text encoder for scanmatch: does the parcel's x-ray show what the listing sells?
@@ -95,7 +109,7 @@ from the same procedural object): {result["n_train"]} training shipments (seed {
 {result["n_val"]} validation shipments (seed {cfg.val_seed}), source size {cfg.source_size} px,
 scenario mix `{json.dumps(cfg.mix)}`. Evaluation uses other seeds (default 7).
 
-{DESIGN.format(split=split, split_minus=split - 1, val_seed=cfg.val_seed, findings_rate=cfg.findings_false_alarm_rate)}
+{design}
 {_measurements()}
 ## Training configuration
 

@@ -209,7 +209,6 @@ def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] |
             raise ValueError(f"shipment {i} of seed {seed} differs from the manifest: was it written with this mix?")
 
 
-@torch.no_grad()
 def view_features(
     cache_dir: Path,
     model: ScanMatchCLIP,
@@ -224,34 +223,51 @@ def view_features(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen-prefix features of views 1..views-1 of generated shipments 0..n-1: (n, views-1, c, h, w) each.
 
-    Rendered one process ahead of the feature pass and cached like the base features.
+    Each view is cached on its own, so raising `views` only renders the new ones.
     """
-    spec = {"seed": seed, "n": n, "size": size, "mix": mix, "views": views, "pre": preprocess.to_dict()}
-    spec |= {"split": model.split, "photo_split": model.photo_split, "v": 1}
+    pairs = [
+        _one_view(cache_dir, model, preprocess, seed=seed, n=n, size=size, mix=mix, view=v, batch_size=batch_size)
+        for v in range(1, views)
+    ]
+    return torch.stack([p for p, _ in pairs], dim=1), torch.stack([x for _, x in pairs], dim=1)
+
+
+@torch.no_grad()
+def _one_view(
+    cache_dir: Path,
+    model: ScanMatchCLIP,
+    preprocess: PreprocessConfig,
+    *,
+    seed: int,
+    n: int,
+    size: int,
+    mix: dict[str, float] | None,
+    view: int,
+    batch_size: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    spec = {"seed": seed, "n": n, "size": size, "mix": mix, "view": view, "pre": preprocess.to_dict()}
+    spec |= {"split": model.split, "photo_split": model.photo_split, "v": 2}
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache_dir / f"views-{key}.pt"
+    path = cache_dir / f"view{view}-{key}.pt"
     if path.is_file():
         saved = torch.load(path, weights_only=False)
         return saved["photo"], saved["xray"]
     cache_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
     device = next(model.parameters()).device
-    jobs = [(seed, i, v, size, mix) for v in range(1, views) for i in range(n)]
     photos: list[torch.Tensor] = []
     xrays: list[torch.Tensor] = []
+    # Rendered one process ahead of the feature pass.
     with ProcessPoolExecutor(1) as pool:
-        rendered = pool.map(_render_view, jobs, chunksize=16)
-        bar = tqdm(total=len(jobs), desc=f"views 2-{views}", unit="pair")
-        while len(photos) * batch_size < len(jobs):
-            part = [next(rendered) for _ in range(min(batch_size, len(jobs) - len(photos) * batch_size))]
-            photo = model.photo_features(to_tensor([p for p, _ in part], preprocess).to(device))
-            photos.append(photo.half().cpu())
-            xrays.append(model.xray_prefix(to_tensor([x for _, x in part], preprocess).to(device)).half().cpu())
-            bar.update(len(part))
-        bar.close()
-    photo_all = torch.cat(photos).reshape(views - 1, n, *photos[0].shape[1:]).transpose(0, 1).contiguous()
-    xray_all = torch.cat(xrays).reshape(views - 1, n, *xrays[0].shape[1:]).transpose(0, 1).contiguous()
+        rendered = pool.map(_render_view, [(seed, i, view, size, mix) for i in range(n)], chunksize=16)
+        with tqdm(total=n, desc=f"view {view + 1}", unit="pair") as bar:
+            for start in range(0, n, batch_size):
+                part = [next(rendered) for _ in range(min(batch_size, n - start))]
+                photos.append(model.photo_features(to_tensor([p for p, _ in part], preprocess).to(device)).half().cpu())
+                xrays.append(model.xray_prefix(to_tensor([x for _, x in part], preprocess).to(device)).half().cpu())
+                bar.update(len(part))
+    photo, xray = torch.cat(photos), torch.cat(xrays)
     tmp = path.with_suffix(".tmp")
-    torch.save({"photo": photo_all, "xray": xray_all}, tmp)
+    torch.save({"photo": photo, "xray": xray}, tmp)
     tmp.replace(path)
-    return photo_all, xray_all
+    return photo, xray

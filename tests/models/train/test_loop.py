@@ -57,7 +57,7 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
     cfg_path.write_text(json.dumps(config))
     out, artifact = tmp_path / "run", tmp_path / "artifact"
     assert train_main(["--config", str(cfg_path), "--out", str(out), "--artifact", str(artifact)]) == 0
-    assert len(list((out / "cache").glob("views-*.pt"))) == 1  # the second view was rendered and cached
+    assert len(list((out / "cache").glob("view1-*.pt"))) == 1  # the second view was rendered and cached
     first = torch.load(out / "checkpoints" / "last.pt", weights_only=False)["state"]
     assert first["epoch"] == 1 and len(first["history"]) == 1
 
@@ -73,6 +73,10 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
     assert xrays.shape == (3, encoder.dim)
     np.testing.assert_allclose(np.linalg.norm(xrays, axis=1), 1.0, rtol=1e-5)
     assert encoder.findings is not None
+    # The service's numpy head gives what the trained torch head gives.
+    with torch.no_grad():
+        expected = torch.sigmoid(encoder.module.findings_logits(torch.from_numpy(xrays))).numpy()
+    np.testing.assert_allclose(encoder.findings.probabilities(xrays), expected, rtol=1e-4, atol=1e-6)
     found = encoder.findings(xrays[0])
     assert {f.item for f in found} == {"kitchen_knife", "handgun", "battery_pack", "pills"}
     assert all(0.0 <= f.probability <= 1.0 for f in found)
