@@ -70,6 +70,7 @@ def test_verdicts_for_known_scenarios(matching_client: TestClient, keys: Any) ->
     assert matched["decision"] == "match", matched["reasons"]
     assert matched["image_match"]["probability"] >= matched["model"]["match_from"]
     assert {c["code"] for c in matched["structured"]["checks"]} >= {"xray_reuse", "weight_for_category"}
+    assert not any(f["present"] for f in matched["image_match"]["xray_findings"]), matched["image_match"]
 
     swapped = first("substitution")
     substituted = verdict(matching_client, inspector, file_shipment(matching_client, keys, swapped, "T-SUB"))
@@ -77,15 +78,13 @@ def test_verdicts_for_known_scenarios(matching_client: TestClient, keys: Any) ->
     assert any("x-ray" in reason for reason in substituted["reasons"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped model flags 20 of 30 concealed knives at the 5% false-alarm rate "
-    "(seed 23); this first one, inside a laptop, comes out inconclusive: issue 4 must improve the model",
-)
 def test_a_concealed_knife_is_a_mismatch(matching_client: TestClient, keys: Any) -> None:
     knife = first("concealment", hidden="kitchen_knife")
     concealed = verdict(matching_client, keys("inspector"), file_shipment(matching_client, keys, knife, "T-KNIFE"))
     assert concealed["decision"] == "mismatch", concealed["reasons"]
+    found = {f["item"]: f for f in concealed["image_match"]["xray_findings"]}
+    assert found["kitchen_knife"]["present"], found
+    assert any("kitchen knife" in reason and "does not declare" in reason for reason in concealed["reasons"])
 
 
 def test_air_listing_without_a_scan_is_insufficient_data(matching_client: TestClient, keys: Any) -> None:
