@@ -41,7 +41,9 @@ DESIGN = """\
 - **Views**: every generated training shipment is rendered {views} times with the same goods and
   listing but another listing photo, packing and scan (`views`); each step draws one view per
   modality. With one fixed photo and scan per shipment the trained tails memorised the pairs
-  (train recall@1 0.74-0.89 against 0.15 on validation); views make that impossible.
+  (train recall@1 0.74-0.89 against 0.15 on validation). On the same 12,000 shipments, batches
+  and validation split, three epochs gave validation recall@1 0.154 (ROC-AUC 0.985) with one view
+  and 0.220 (0.992) with three; six epochs with three views 0.237 (0.995).
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
   really holds. A knife hidden in a laptop leaves most of the scan looking like a laptop, so the

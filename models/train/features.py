@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def ensure_generated(folder: Path, *, n: int, seed: int, size: int, mix: dict[st
     if not manifest.is_file():
         from models.data.synthetic import write_dataset
 
-        write_dataset(folder, n=n, seed=seed, size=size, mix=mix)
+        write_dataset(folder, n=n, seed=seed, size=size, mix=mix, workers=min(2, os.cpu_count() or 1))
     return manifest
 
 
