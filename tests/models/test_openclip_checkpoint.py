@@ -80,7 +80,7 @@ def test_unknown_architecture_is_refused(checkpoint: Path) -> None:
         registry.load("operator", device="cpu", allow_random=True)
 
 
-@pytest.mark.slow
+# ViT-B-32 itself, the standard architecture an operator would bring (5 s on the 2-core machine).
 def test_vit_b_32_random_checkpoint_round_trip(tmp_path: Path) -> None:
     model = open_clip.create_model("ViT-B-32", pretrained=None)
     path = tmp_path / "vit-b-32.safetensors"
