@@ -87,6 +87,16 @@ def test_a_concealed_knife_is_a_mismatch(matching_client: TestClient, keys: Any)
     assert any("kitchen knife" in reason and "does not declare" in reason for reason in concealed["reasons"])
 
 
+def test_a_knife_sold_as_a_knife_is_not_a_finding_against_it(matching_client: TestClient, keys: Any) -> None:
+    knife = first("match", category="kitchen_knife")
+    body = verdict(matching_client, keys("inspector"), file_shipment(matching_client, keys, knife, "T-CHEF"))
+    found = {f["item"]: f for f in body["image_match"]["xray_findings"]}
+    assert found["kitchen_knife"]["present"], found  # the scan does show a knife...
+    assert body["image_match"]["listing_category"] == "kitchen_knife"
+    assert not any("does not declare" in reason for reason in body["reasons"]), body["reasons"]  # ...as listed
+    assert body["decision"] != "mismatch", body["reasons"]
+
+
 def test_air_listing_without_a_scan_is_insufficient_data(matching_client: TestClient, keys: Any) -> None:
     inspector = keys("inspector")
     shipment_id = file_shipment(matching_client, keys, first("match"), "T-AIR", carrier=False)
