@@ -11,8 +11,10 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,36 +153,33 @@ def cached_features(
     hflip: bool,
     desc: str,
 ) -> FeatureSet:
-    feats = _cached_features(cache_dir, manifest, model, tokenizer, preprocess, hflip=hflip, desc=desc)
-    if model.findings_classes:
-        feats.findings = findings_targets(read_manifest(manifest), model.findings_classes)
-    return feats
-
-
-def _cached_features(
-    cache_dir: Path,
-    manifest: Path,
-    model: ScanMatchCLIP,
-    tokenizer: Any,
-    preprocess: PreprocessConfig,
-    *,
-    hflip: bool,
-    desc: str,
-) -> FeatureSet:
     """Features for `manifest`, from the cache when the data and frozen towers are unchanged."""
     key = _digest(
         manifest,
         {"pre": preprocess.to_dict(), "split": model.split, "photo_split": model.photo_split, "hflip": hflip, "v": 1},
     )
-    path = cache_dir / f"{desc}-{key}.pt"
-    if path.is_file():
-        return FeatureSet(**torch.load(path, weights_only=False))
-    cache_dir.mkdir(parents=True, exist_ok=True)  # before the long computation, not after it
-    feats = compute_features(model, tokenizer, read_manifest(manifest), preprocess, hflip=hflip, desc=desc)
-    tmp = path.with_suffix(".tmp")
-    torch.save({k: v for k, v in feats.__dict__.items() if k not in _ATTACHED}, tmp)
-    tmp.replace(path)
+    records = read_manifest(manifest)
+
+    def compute() -> dict[str, Any]:
+        feats = compute_features(model, tokenizer, records, preprocess, hflip=hflip, desc=desc)
+        return {k: v for k, v in feats.__dict__.items() if k not in _ATTACHED}
+
+    feats = FeatureSet(**_load_or_compute(cache_dir / f"{desc}-{key}.pt", compute))
+    if model.findings_classes:
+        feats.findings = findings_targets(records, model.findings_classes)
     return feats
+
+
+def _load_or_compute(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The tensors saved at `path`, or `compute()`d and saved there atomically."""
+    if path.is_file():
+        return dict(torch.load(path, weights_only=False))
+    path.parent.mkdir(parents=True, exist_ok=True)  # before the long computation, not after it
+    data = compute()
+    tmp = path.with_suffix(".tmp")
+    torch.save(data, tmp)
+    tmp.replace(path)
+    return data
 
 
 def _render_view(job: tuple[int, int, int, int, dict[str, float] | None]) -> tuple[Image.Image, Image.Image]:
@@ -226,16 +225,30 @@ def view_features(
 
     Each view is cached on its own, so raising `views` only renders the new ones.
     """
-    pairs = [
-        _one_view(cache_dir, model, preprocess, seed=seed, n=n, size=size, mix=mix, view=v, batch_size=batch_size)
-        for v in range(1, views)
-    ]
-    return torch.stack([p for p, _ in pairs], dim=1), torch.stack([x for _, x in pairs], dim=1)
+    spec = {"seed": seed, "n": n, "size": size, "mix": mix, "pre": preprocess.to_dict()}
+    spec |= {"split": model.split, "photo_split": model.photo_split, "v": 2}
+    photos, xrays = [], []
+    for view in range(1, views):
+        key = hashlib.sha256(json.dumps({**spec, "view": view}, sort_keys=True).encode()).hexdigest()[:16]
+        render = partial(
+            _render_view_features,
+            model,
+            preprocess,
+            seed=seed,
+            n=n,
+            size=size,
+            mix=mix,
+            view=view,
+            batch_size=batch_size,
+        )
+        saved = _load_or_compute(cache_dir / f"view{view}-{key}.pt", render)
+        photos.append(saved["photo"])
+        xrays.append(saved["xray"])
+    return torch.stack(photos, dim=1), torch.stack(xrays, dim=1)
 
 
 @torch.no_grad()
-def _one_view(
-    cache_dir: Path,
+def _render_view_features(
     model: ScanMatchCLIP,
     preprocess: PreprocessConfig,
     *,
@@ -245,15 +258,7 @@ def _one_view(
     mix: dict[str, float] | None,
     view: int,
     batch_size: int,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    spec = {"seed": seed, "n": n, "size": size, "mix": mix, "view": view, "pre": preprocess.to_dict()}
-    spec |= {"split": model.split, "photo_split": model.photo_split, "v": 2}
-    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-    path = cache_dir / f"view{view}-{key}.pt"
-    if path.is_file():
-        saved = torch.load(path, weights_only=False)
-        return saved["photo"], saved["xray"]
-    cache_dir.mkdir(parents=True, exist_ok=True)
+) -> dict[str, torch.Tensor]:
     model.eval()
     device = next(model.parameters()).device
     photos: list[torch.Tensor] = []
@@ -267,8 +272,4 @@ def _one_view(
                 photos.append(model.photo_features(to_tensor([p for p, _ in part], preprocess).to(device)).half().cpu())
                 xrays.append(model.xray_prefix(to_tensor([x for _, x in part], preprocess).to(device)).half().cpu())
                 bar.update(len(part))
-    photo, xray = torch.cat(photos), torch.cat(xrays)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"photo": photo, "xray": xray}, tmp)
-    tmp.replace(path)
-    return photo, xray
+    return {"photo": torch.cat(photos), "xray": torch.cat(xrays)}

@@ -211,6 +211,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         torch.set_rng_state(saved["rng"])
         state = saved["state"]
 
+    # What each parcel holds, when the model has a findings head to train.
+    targets = train_feats.findings if model.findings is not None else None
     gen = torch.Generator().manual_seed(cfg.seed)
     if resume and "batch_rng" in state:
         gen.set_state(state["batch_rng"])
@@ -225,11 +227,9 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
                 photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray, views=True)
-                targets = train_feats.findings
-                has_findings = model.findings is not None and targets is not None
                 loss, parts = total_loss(
-                    findings_logits=model.findings_logits(xray.float()) if has_findings else None,
-                    findings_targets=targets[idx].to(dev) if targets is not None and has_findings else None,
+                    findings_logits=model.findings_logits(xray.float()) if targets is not None else None,
+                    findings_targets=targets[idx].to(dev) if targets is not None else None,
                     photo=photo.float(),
                     xray=xray.float(),
                     text=text.float(),
