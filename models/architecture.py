@@ -139,7 +139,18 @@ class ScanMatchCLIP(nn.Module):
             raise ValueError("this model has no x-ray findings head (config key 'xray_findings')")
         # Unit-norm inputs have components of about 1/sqrt(dim); rescaled to about 1, the logistic
         # units learn at the heads' learning rate instead of needing weights of norm ~50.
-        return self.findings(xray_embedding * self.embed_dim**0.5)
+        return self.findings(xray_embedding * self._findings_input_scale)
+
+    @property
+    def _findings_input_scale(self) -> float:
+        return float(self.embed_dim**0.5)
+
+    def findings_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(W, b) with findings_logits(e) == e @ W.T + b: the head as plain numbers, input scale folded in."""
+        if self.findings is None:
+            raise ValueError("this model has no x-ray findings head (config key 'xray_findings')")
+        weight = self.findings.weight.detach().float() * self._findings_input_scale
+        return weight, self.findings.bias.detach().float()
 
     def trained_prefixes(self) -> tuple[str, ...]:
         """State-dict key prefixes that training updates and the artifact stores."""

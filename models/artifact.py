@@ -111,10 +111,11 @@ def load_artifact(
     findings = None
     if model.findings is not None and cfg.get("findings"):
         thresholds = cfg["findings"]
+        weight, bias = model.findings_affine()
         findings = FindingsHead(
             items=model.findings_classes,
-            weight=model.findings.weight.detach().float().cpu().numpy(),
-            bias=model.findings.bias.detach().float().cpu().numpy(),
+            weight=weight.cpu().numpy(),
+            bias=bias.cpu().numpy(),
             thresholds=tuple(float(thresholds[c]["threshold"]) for c in model.findings_classes),
         )
     return Encoder(

@@ -51,15 +51,13 @@ class FindingsHead:
     """
 
     items: tuple[str, ...]
-    weight: np.ndarray  # (k, dim) float32
+    weight: np.ndarray  # (k, dim) float32, any input scaling of the trained head folded in
     bias: np.ndarray  # (k,)
     thresholds: tuple[float, ...]
 
     def probabilities(self, xrays: np.ndarray) -> np.ndarray:
         """(n, k) probabilities for row-wise normalised x-ray embeddings (n, dim)."""
-        dim = self.weight.shape[1]
-        # The head was trained on embeddings scaled by sqrt(dim) (see ScanMatchCLIP.findings_logits).
-        logits = (np.asarray(xrays, np.float32).reshape(-1, dim) * np.float32(dim**0.5)) @ self.weight.T + self.bias
+        logits = np.asarray(xrays, np.float32).reshape(-1, self.weight.shape[1]) @ self.weight.T + self.bias
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def __call__(self, xray: np.ndarray) -> list[Finding]:
