@@ -40,33 +40,77 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _pick_view(base: torch.Tensor, views: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor:
-    """Per sample, the base features or one of the re-rendered views, uniformly."""
-    if views is None:
+def _view_choice(feats: FeatureSet, n: int) -> torch.Tensor | None:
+    """Per sample, which rendering to use: 0 = the written split, k = re-rendered view k."""
+    if feats.xray_views is None:
+        return None
+    return torch.randint(0, feats.xray_views.shape[1] + 1, (n,))
+
+
+def _other_view(choice: torch.Tensor, n_views: int) -> torch.Tensor:
+    """Per sample, a rendering other than `choice`, uniformly."""
+    return (choice + torch.randint(1, n_views, choice.shape)) % n_views
+
+
+def _pick_view(base: torch.Tensor, views: torch.Tensor | None, idx: torch.Tensor, choice: torch.Tensor | None):
+    if views is None or choice is None:
         return base
-    choice = torch.randint(0, views.shape[1] + 1, (len(idx),))
     out = base.clone()
     other = choice > 0
     out[other] = views[idx[other], choice[other] - 1]
     return out
 
 
-def _embed(
-    model: ScanMatchCLIP, feats: FeatureSet, idx: torch.Tensor, device: torch.device, *, flip: bool, views: bool = False
-):
+def _xray_features(feats: FeatureSet, idx: torch.Tensor, *, flip: bool, choice: torch.Tensor | None) -> torch.Tensor:
     xray = feats.xray[idx]
     if flip and feats.xray_flip is not None:
         # Per-sample horizontal flip: scans arrive in either orientation on the belt.
         coin = torch.rand(len(idx)) < 0.5
         xray = torch.where(coin[:, None, None, None], feats.xray_flip[idx], xray)
-    photo = feats.photo[idx]
-    if views:
-        photo = _pick_view(photo, feats.photo_views, idx)
-        xray = _pick_view(xray, feats.xray_views, idx)
+    return _pick_view(xray, feats.xray_views, idx, choice)
+
+
+def _embed(
+    model: ScanMatchCLIP,
+    feats: FeatureSet,
+    idx: torch.Tensor,
+    device: torch.device,
+    *,
+    flip: bool,
+    photo_view: torch.Tensor | None = None,
+    xray_view: torch.Tensor | None = None,
+):
+    photo = _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view)
+    xray = _xray_features(feats, idx, flip=flip, choice=xray_view)
     photo = F.normalize(model.photo_head(photo.to(device).float()), dim=-1)
     x = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
     return photo, x, text
+
+
+def _second_views(
+    model: ScanMatchCLIP,
+    feats: FeatureSet,
+    idx: torch.Tensor,
+    device: torch.device,
+    weights: dict[str, float],
+    *,
+    flip: bool,
+    photo_view: torch.Tensor | None,
+    xray_view: torch.Tensor | None,
+) -> dict[str, torch.Tensor]:
+    """Embeddings of another rendering of the same goods, for the within-modality view losses."""
+    out: dict[str, torch.Tensor] = {}
+    if feats.xray_views is None or photo_view is None or xray_view is None:
+        return out
+    n_views = feats.xray_views.shape[1] + 1
+    if weights.get("photo_views", 0.0) > 0:
+        photo = _pick_view(feats.photo[idx], feats.photo_views, idx, _other_view(photo_view, n_views))
+        out["photo_other"] = F.normalize(model.photo_head(photo.to(device).float()), dim=-1)
+    if weights.get("xray_views", 0.0) > 0:
+        xray = _xray_features(feats, idx, flip=flip, choice=_other_view(xray_view, n_views))
+        out["xray_other"] = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
+    return out
 
 
 def findings_thresholds(probs: np.ndarray, targets: np.ndarray, classes: tuple[str, ...], rate: float) -> dict:
@@ -86,25 +130,26 @@ def findings_thresholds(probs: np.ndarray, targets: np.ndarray, classes: tuple[s
 
 
 @torch.no_grad()
-def evaluate_features(model: ScanMatchCLIP, feats: FeatureSet, device: torch.device) -> dict[str, Any]:
+def evaluate_features(
+    model: ScanMatchCLIP, feats: FeatureSet, device: torch.device, *, first: int | None = None
+) -> dict[str, Any]:
+    """Metrics over the first `first` shipments of `feats` (all by default), as written (no views)."""
     model.eval()
-    outs = [
-        _embed(model, feats, torch.arange(s, min(s + 256, len(feats))), device, flip=False)
-        for s in range(0, len(feats), 256)
-    ]
+    n = len(feats) if first is None else min(first, len(feats))
+    outs = [_embed(model, feats, torch.arange(s, min(s + 256, n)), device, flip=False) for s in range(0, n, 256)]
     photo = torch.cat([o[0] for o in outs]).float().cpu().numpy()
     xray = torch.cat([o[1] for o in outs]).float().cpu().numpy()
-    labels = feats.label.numpy()
+    labels = feats.label[:n].numpy()
     cos = (photo * xray).sum(axis=1)
     out: dict[str, Any] = {
         "roc_auc": verification_auc(cos, labels),
-        "concealment_auc": scenario_auc(cos, labels, feats.scenario, "concealment"),
+        "concealment_auc": scenario_auc(cos, labels, feats.scenario[:n], "concealment"),
         "recall_at_1": recall_at_k(photo, xray, labels, 1),
         "cosine": cos,
     }
     if model.findings is not None and feats.findings is not None:
         probs = torch.sigmoid(model.findings_logits(torch.from_numpy(xray).to(device))).cpu().numpy()
-        targets = feats.findings.numpy()
+        targets = feats.findings[:n].numpy()
         out["findings_auc"] = {
             c: round(verification_auc(probs[:, j], targets[:, j]), 4) for j, c in enumerate(model.findings_classes)
         }
@@ -226,7 +271,20 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
-                photo, xray, text = _embed(model, train_feats, idx, dev, flip=cfg.hflip_xray, views=True)
+                photo_view, xray_view = _view_choice(train_feats, len(idx)), _view_choice(train_feats, len(idx))
+                photo, xray, text = _embed(
+                    model, train_feats, idx, dev, flip=cfg.hflip_xray, photo_view=photo_view, xray_view=xray_view
+                )
+                others = _second_views(
+                    model,
+                    train_feats,
+                    idx,
+                    dev,
+                    cfg.loss_weights,
+                    flip=cfg.hflip_xray,
+                    photo_view=photo_view,
+                    xray_view=xray_view,
+                )
                 loss, parts = total_loss(
                     findings_logits=model.findings_logits(xray.float()) if targets is not None else None,
                     findings_targets=targets[idx].to(dev) if targets is not None else None,
@@ -237,6 +295,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
                     logit_scale=model.clip.logit_scale,
                     logit_bias=model.clip.logit_bias,
                     weights=cfg.loss_weights,
+                    **others,
                 )
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -246,9 +305,12 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             bar.set_postfix(loss=f"{loss.item():.3f}", verify=f"{parts['verify']:.3f}")
         val = evaluate_features(model, val_feats, dev)
         score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
+        # The same retrieval among as many training shipments: far above validation means memorising.
+        seen = evaluate_features(model, train_feats, dev, first=len(val_feats))
         record = {
             "epoch": epoch + 1,
             **{k: v for k, v in val.items() if k not in ("cosine", "findings_probs")},
+            "train_recall_at_1": round(seen["recall_at_1"], 4),
             "elapsed_s": round(time.time() - started, 1),
         }
         state["history"].append(record)

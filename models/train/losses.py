@@ -40,19 +40,28 @@ def total_loss(
     weights: dict[str, float],
     findings_logits: torch.Tensor | None = None,
     findings_targets: torch.Tensor | None = None,
+    photo_other: torch.Tensor | None = None,
+    xray_other: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
+    everyone = torch.ones_like(match)
     parts = {
         "photo_xray": paired_infonce(photo, xray, scale, match),
         "verify": verification_bce(photo, xray, match, scale, logit_bias),
         "text_xray": paired_infonce(text, xray, scale, match),
         # Photos and listing text always belong together, whatever the x-ray shows.
-        "photo_text": paired_infonce(photo, text, scale, torch.ones_like(match)),
+        "photo_text": paired_infonce(photo, text, scale, everyone),
     }
     if findings_logits is not None and findings_targets is not None:
         # What the x-ray shows, whatever was declared: a knife in a laptop parcel is a knife.
         parts["findings"] = F.binary_cross_entropy_with_logits(findings_logits, findings_targets)
+    # Another rendering of the same goods (new photo, packing, scan) is a positive for every
+    # shipment, match or not: instance-level signal from all the data, and invariance to packing.
+    if photo_other is not None:
+        parts["photo_views"] = paired_infonce(photo, photo_other, scale, everyone)
+    if xray_other is not None:
+        parts["xray_views"] = paired_infonce(xray, xray_other, scale, everyone)
     loss = sum(weights.get(k, 0.0) * v for k, v in parts.items())
     assert isinstance(loss, torch.Tensor)
     return loss, {k: float(v.detach()) for k, v in parts.items()}

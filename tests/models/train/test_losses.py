@@ -26,3 +26,21 @@ def test_total_loss_handles_a_batch_without_matches() -> None:
         weights={"photo_xray": 1.0, "verify": 1.0, "text_xray": 0.5, "photo_text": 0.25},
     )
     assert torch.isfinite(loss) and parts["photo_xray"] == 0.0
+
+
+def test_view_losses_reward_embedding_two_renderings_of_the_same_goods_alike() -> None:
+    x = F.normalize(torch.randn(6, 8), dim=-1)
+    common = {
+        "photo": x,
+        "xray": x,
+        "text": x,
+        # No matches: the view losses still learn from every shipment.
+        "match": torch.zeros(6, dtype=torch.long),
+        "logit_scale": torch.tensor(2.3),
+        "logit_bias": torch.tensor(-5.0),
+        "weights": {"photo_views": 1.0, "xray_views": 1.0},
+    }
+    same, parts = total_loss(**common, photo_other=x, xray_other=x)
+    other, _ = total_loss(**common, photo_other=x.roll(1, dims=0), xray_other=x.roll(1, dims=0))
+    assert set(parts) >= {"photo_views", "xray_views"} and parts["xray_views"] > 0.0
+    assert same < other
