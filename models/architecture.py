@@ -71,6 +71,9 @@ class ScanMatchCLIP(nn.Module):
         photo_split = cfg.get("photo_trainable_from_block")
         self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
+        # Channels last: 1.5-1.8x faster convolutions on this project's CPU (EfficientNet's
+        # depthwise blocks; benchmarks/bench_training.py), and the layout mixed precision wants on CUDA.
+        self.memory_format = torch.channels_last
         # Items of concern the x-ray embedding is also trained to reveal (knife, handgun, ...):
         # one logistic unit each on the normalised x-ray embedding, so the service can read them
         # from stored embeddings without running the tower again.
@@ -80,21 +83,24 @@ class ScanMatchCLIP(nn.Module):
             # Items of concern are rare (a few % of parcels): start from that prior, not from 50%.
             nn.init.constant_(self.findings.bias, -3.0)
 
+    def use_memory_format(self, memory_format: torch.memory_format) -> ScanMatchCLIP:
+        """Lay out conv weights and image tensors this way (channels last is what `build_model` picks)."""
+        self.memory_format = memory_format
+        return self.to(memory_format=memory_format)
+
     # --- pieces used by the feature cache in training and by inference alike ---
     # A tower with a split runs its frozen prefix once (cached in training) and its trained tail
     # after; a tower without one is frozen up to the pooled features.
-    @staticmethod
-    def _prefix(tower: TimmModel, split: int, x: torch.Tensor) -> torch.Tensor:
+    def _prefix(self, tower: TimmModel, split: int, x: torch.Tensor) -> torch.Tensor:
         trunk = tower.trunk
-        h = trunk.bn1(trunk.conv_stem(x.contiguous(memory_format=torch.channels_last)))
+        h = trunk.bn1(trunk.conv_stem(x.contiguous(memory_format=self.memory_format)))
         for block in trunk.blocks[:split]:
             h = block(h)
         return h
 
-    @staticmethod
-    def _tail(tower: TimmModel, split: int, h: torch.Tensor) -> torch.Tensor:
+    def _tail(self, tower: TimmModel, split: int, h: torch.Tensor) -> torch.Tensor:
         trunk = tower.trunk
-        h = h.contiguous(memory_format=torch.channels_last)
+        h = h.contiguous(memory_format=self.memory_format)
         for block in trunk.blocks[split:]:
             h = block(h)
         return tower.head(trunk.forward_head(trunk.bn2(trunk.conv_head(h))))
@@ -191,10 +197,7 @@ class ScanMatchCLIP(nn.Module):
 
 def build_model(cfg: dict[str, Any], *, load_base: bool = True) -> ScanMatchCLIP:
     """Build the model; with `load_base` the frozen parts get their verified pretrained weights."""
-    # Channels-last convolutions: measured 1.5-1.8x faster on this project's CPU (EfficientNet's
-    # depthwise blocks, inference and training alike; benchmarks/RESULTS.md) and the layout
-    # mixed precision wants on CUDA.
-    model = ScanMatchCLIP(cfg).to(memory_format=torch.channels_last)
+    model = ScanMatchCLIP(cfg).use_memory_format(torch.channels_last)
     if load_base:
         base_weights.load_efficientnet_lite0(model.clip.visual.trunk)
         base_weights.load_efficientnet_lite0(model.xray.trunk)
