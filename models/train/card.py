@@ -44,6 +44,16 @@ DESIGN = """\
   (train recall@1 0.74-0.89 against 0.15 on validation). On the same 12,000 shipments, batches
   and validation split, three epochs gave validation recall@1 0.154 (ROC-AUC 0.985) with one view
   and 0.220 (0.992) with three; six epochs with three views 0.237 (0.995).
+- **View losses**: the views also train each tower on its own. Two renderings of the same goods
+  (two listing photos; two packings and scans) are a positive pair in a symmetric InfoNCE over
+  the batch (`photo_views`, `xray_views` in `loss_weights`), for every shipment, match or not:
+  2.5x more instance-level pairs than the 40% of shipments that are matches, and invariance to
+  how the goods were photographed or packed. Same data and 10-epoch schedule, validation
+  recall@1 after epochs 1 and 2: 0.104 and 0.154 without these losses, 0.187 and 0.203 with both
+  (weight 0.5 each); after one epoch, the x-ray loss alone gave 0.108 and both losses with
+  avg+max pooling instead of average 0.133. Each loss runs one more tail per step (2.2 s instead
+  of 1.2 s per step of 128 on 2 threads), so the schedule is {epochs} epochs to keep the whole run within
+  an hour.
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
   really holds. A knife hidden in a laptop leaves most of the scan looking like a laptop, so the
@@ -75,7 +85,7 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
     split = int(model_config["xray_trainable_from_block"])
     history = "\n".join(
         f"| {h['epoch']} | {h['roc_auc']:.4f} | {h['concealment_auc']:.4f} | {h['recall_at_1']:.4f} "
-        f"| {h['elapsed_s']} |"
+        f"| {h.get('train_recall_at_1', float('nan')):.4f} | {h['elapsed_s']} |"
         for h in result["history"]
     )
     val = result["val"]
@@ -85,6 +95,7 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
         val_seed=cfg.val_seed,
         findings_rate=cfg.findings_false_alarm_rate,
         views=cfg.views,
+        epochs=cfg.epochs,
         batch=cfg.batch_size,
         per_batch=cfg.categories_per_batch,
         group=cfg.batch_size // max(1, cfg.categories_per_batch),
@@ -130,8 +141,11 @@ scenario mix `{json.dumps(cfg.mix)}`. Evaluation uses other seeds (default 7).
 ROC-AUC {val["roc_auc"]:.4f}, concealment ROC-AUC {val["concealment_auc"]:.4f},
 photo-to-x-ray recall@1 {val["recall_at_1"]:.4f}. Calibration: `{json.dumps(result["calibration"])}`.
 
-| epoch | ROC-AUC | concealment AUC | recall@1 | elapsed s |
-|---|---|---|---|---|
+Recall@1 is photo-to-x-ray retrieval among the {result["n_val"]} validation shipments; "train recall@1" is the same
+among as many training shipments (as written, no new views): far above validation means memorising.
+
+| epoch | ROC-AUC | concealment AUC | recall@1 | train recall@1 | elapsed s |
+|---|---|---|---|---|---|
 {history}
 {_findings(result.get("findings"), cfg.findings_false_alarm_rate)}
 """

@@ -11,7 +11,7 @@ from models.artifact import load_artifact
 from models.device import choose_placement
 from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
 from models.train.__main__ import main as train_main
-from models.train.loop import category_batches, findings_thresholds
+from models.train.loop import _other_view, category_batches, findings_thresholds
 from tests.models.images import sample_images
 
 
@@ -25,6 +25,15 @@ def test_category_batches_cover_every_shipment_once_with_few_kinds_per_batch() -
         assert len({categories[i] for i in batch.tolist()}) <= 4
     again = category_batches(categories, 32, 4, torch.Generator().manual_seed(0))
     assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
+
+
+def test_the_second_view_is_always_another_rendering_and_any_other_one() -> None:
+    torch.manual_seed(0)
+    choice = torch.arange(5).repeat(200)
+    other = _other_view(choice, 5)
+    assert not (other == choice).any()
+    for c in range(5):
+        assert set(other[choice == c].tolist()) == set(range(5)) - {c}
 
 
 def test_findings_thresholds_hold_the_false_alarm_rate_on_items_absent() -> None:
