@@ -1,6 +1,6 @@
 """CPU throughput of every registered encoder: images per second at batch 1 and batch 32.
 
-python benchmarks/bench_encoders.py [--threads 1] [--images 64] [--encoders NAME ...]
+python benchmarks/bench_encoders.py [--threads 1] [--images 64] [--encoders NAME ...] [--contiguous]
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--images", type=int, default=64, help="images per measurement (batch 32 runs)")
     parser.add_argument("--encoders", nargs="*", default=None)
+    parser.add_argument(
+        "--contiguous", action="store_true", help="scanmatch towers in the contiguous layout instead of channels last"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"CPU, torch {torch.__version__}, {args.threads} thread(s), 256x256 inputs (preprocessing included)\n")
@@ -48,6 +51,8 @@ def main() -> None:
     print(f"|{'-' * 26}|{'-' * 10}|{'-' * 6}|{'-' * 12}|{'-' * 13}|")
     for name in args.encoders or list_encoders():
         enc = load_encoder(name, device="cpu")
+        if args.contiguous and hasattr(enc.module, "use_memory_format"):
+            enc.module.use_memory_format(torch.contiguous_format)
         images = _images(args.images)
         for modality in ("photo", "xray"):
             b1 = images_per_second(enc, modality, images[:16], 1)
