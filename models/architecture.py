@@ -71,9 +71,8 @@ class ScanMatchCLIP(nn.Module):
         photo_split = cfg.get("photo_trainable_from_block")
         self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
-        # Channels last: 1.5-1.8x faster convolutions on this project's CPU (EfficientNet's
-        # depthwise blocks; benchmarks/bench_training.py), and the layout mixed precision wants on CUDA.
-        self.memory_format = torch.channels_last
+        # How conv weights and image tensors are laid out; `build_model` switches to channels last.
+        self.memory_format = torch.contiguous_format
         # Items of concern the x-ray embedding is also trained to reveal (knife, handgun, ...):
         # one logistic unit each on the normalised x-ray embedding, so the service can read them
         # from stored embeddings without running the tower again.
@@ -197,6 +196,8 @@ class ScanMatchCLIP(nn.Module):
 
 def build_model(cfg: dict[str, Any], *, load_base: bool = True) -> ScanMatchCLIP:
     """Build the model; with `load_base` the frozen parts get their verified pretrained weights."""
+    # Channels last: 1.5-1.8x faster convolutions on this project's CPU (EfficientNet's depthwise
+    # blocks; benchmarks/bench_training.py), and the layout mixed precision wants on CUDA.
     model = ScanMatchCLIP(cfg).use_memory_format(torch.channels_last)
     if load_base:
         base_weights.load_efficientnet_lite0(model.clip.visual.trunk)

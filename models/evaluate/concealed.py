@@ -35,8 +35,8 @@ def concealed_detection(encoder: Encoder, *, seed: int, n: int) -> tuple[Counter
         shipment.xray.save(buf, format="PNG")
         xray = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
         findings = encoder.findings(encoder.embed_images("xray", [xray])[0])
-        present = {f.item for f in findings if f.present}
-        for item in (c for c in shipment.contents[1:] if c in {f.item for f in findings}):
+        known, present = {f.item for f in findings}, {f.item for f in findings if f.present}
+        for item in (c for c in shipment.contents[1:] if c in known):
             hidden[item] += 1
             if item in present:
                 found[item] += 1

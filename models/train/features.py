@@ -102,8 +102,8 @@ def _digest(manifest: Path, extra: dict[str, Any]) -> str:
     return h.hexdigest()[:16]
 
 
-# Feature passes run in small batches: on a CPU the frozen prefix ran 105 images/s at batch 8 and
-# 72 at batch 64 (1 thread, channels last; larger batches spill the caches).
+# Feature passes run in small batches: on a CPU the frozen prefix ran 141 images/s at batch 8 and
+# 70 at batch 64 (1 thread, channels last; benchmarks/bench_training.py). Larger batches spill the caches.
 FEATURE_BATCH = 8
 
 

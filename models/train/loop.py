@@ -80,12 +80,18 @@ def _embed(
     photo_view: torch.Tensor | None = None,
     xray_view: torch.Tensor | None = None,
 ):
-    photo = _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view)
-    xray = _xray_features(feats, idx, flip=flip, choice=xray_view)
-    photo = F.normalize(model.photo_head(photo.to(device).float()), dim=-1)
-    x = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
+    photo = _photo_embedding(model, _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view), device)
+    xray = _xray_embedding(model, _xray_features(feats, idx, flip=flip, choice=xray_view), device)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
-    return photo, x, text
+    return photo, xray, text
+
+
+def _photo_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return F.normalize(model.photo_head(feats.to(device).float()), dim=-1)
+
+
+def _xray_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return F.normalize(model.xray_tail(feats.to(device).float()), dim=-1)
 
 
 def _second_views(
@@ -106,10 +112,10 @@ def _second_views(
     n_views = feats.xray_views.shape[1] + 1
     if weights.get("photo_views", 0.0) > 0:
         photo = _pick_view(feats.photo[idx], feats.photo_views, idx, _other_view(photo_view, n_views))
-        out["photo_other"] = F.normalize(model.photo_head(photo.to(device).float()), dim=-1)
+        out["photo_other"] = _photo_embedding(model, photo, device)
     if weights.get("xray_views", 0.0) > 0:
         xray = _xray_features(feats, idx, flip=flip, choice=_other_view(xray_view, n_views))
-        out["xray_other"] = F.normalize(model.xray_tail(xray.to(device).float()), dim=-1)
+        out["xray_other"] = _xray_embedding(model, xray, device)
     return out
 
 
