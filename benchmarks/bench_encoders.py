@@ -57,7 +57,7 @@ def main() -> None:
         for modality in ("photo", "xray"):
             b1 = images_per_second(enc, modality, images[:16], 1)
             b32 = images_per_second(enc, modality, images, 32)
-            px = enc.preprocess.image_size
+            px = enc.preprocess.for_modality(modality).image_size
             print(f"| {name:<24} | {modality:<8} | {px:>4} | {b1:>10.1f} | {b32:>11.1f} |", flush=True)
         if enc.has_text:
             t1, t32 = texts_per_second(enc, 16, 1), texts_per_second(enc, args.images, 32)

@@ -126,10 +126,11 @@ class Encoder:
         if modality not in self._image_towers:
             raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
         tower = self._image_towers[modality]
+        preprocess = self.preprocess.for_modality(modality)
         step = batch_size or self.batch_size
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(images), step):
-            batch = to_tensor(images[start : start + step], self.preprocess).to(self.placement.device)
+            batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
             chunks.append(self._run(partial(tower, batch)))
         return np.concatenate(chunks)
 

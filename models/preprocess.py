@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,10 @@ class PreprocessConfig:
     `resize_mode="squash"` resizes the whole image to a square without cropping: a centre crop
     could cut a concealed item off the edge of an x-ray. `"shortest"` + centre crop is open_clip's
     default and is used for operator checkpoints trained that way.
+
+    `photo_image_size`, when set, is the photo tower's input size (`image_size` is then the
+    x-ray's): a listing photo shows the product at 55-72% of the frame, often as a thin object,
+    so its marks need more pixels than the same marks on a scan.
     """
 
     image_size: int
@@ -33,6 +37,7 @@ class PreprocessConfig:
     std: tuple[float, float, float]
     interpolation: str = "bicubic"
     resize_mode: str = "squash"
+    photo_image_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
@@ -40,8 +45,17 @@ class PreprocessConfig:
         if self.resize_mode not in ("squash", "shortest"):
             raise ValueError(f"unknown resize_mode {self.resize_mode!r}")
 
+    def for_modality(self, modality: str) -> PreprocessConfig:
+        """The settings one tower's images go through ("photo" or "xray")."""
+        if modality == "photo" and self.photo_image_size is not None:
+            return replace(self, image_size=self.photo_image_size, photo_image_size=None)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.photo_image_size is None:
+            del data["photo_image_size"]  # the same JSON (and cache keys) as before the field existed
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
@@ -51,6 +65,7 @@ class PreprocessConfig:
             std=tuple(float(v) for v in data["std"]),  # type: ignore[arg-type]
             interpolation=str(data.get("interpolation", "bicubic")),
             resize_mode=str(data.get("resize_mode", "squash")),
+            photo_image_size=None if data.get("photo_image_size") is None else int(data["photo_image_size"]),
         )
 
     def save(self, path: str | Path) -> None:

