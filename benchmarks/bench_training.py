@@ -1,7 +1,7 @@
 """CPU cost of the two things training spends its time on: the frozen-prefix feature pass and the
 trained tail's forward + backward, by memory layout, batch size and threads.
 
-python benchmarks/bench_training.py [--threads 1 2] [--seconds 3]
+python benchmarks/bench_training.py [--threads 1 2] [--seconds 3] [--xray-tail-from 5 4 3]
 
 The feature pass runs once per image (cached); the tail runs for every image of every step.
 """
@@ -43,7 +43,10 @@ def prefix_images_per_second(model: ScanMatchCLIP, batch: int, seconds: float) -
 
 
 def tail_seconds_per_step(model: ScanMatchCLIP, batch: int, seconds: float) -> float:
-    h = torch.randn(batch, 112, 10, 10)
+    # The cached map the tail starts from: its shape depends on where the trained tail begins.
+    with torch.inference_mode():
+        shape = model.xray_prefix(torch.randn(1, 3, 160, 160)).shape[1:]
+    h = torch.randn(batch, *shape)
 
     def step() -> int:
         model.xray_tail(h).sum().backward()
@@ -56,8 +59,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per cell")
+    parser.add_argument(
+        "--xray-tail-from",
+        type=int,
+        nargs="+",
+        metavar="BLOCK",
+        help="instead: the x-ray tail's step (batch 128, channels last) when training starts at these blocks",
+    )
     args = parser.parse_args()
     cfg = json.loads((CONFIGS_DIR / f"{DEFAULT_ENCODER}.json").read_text())
+    if args.xray_tail_from:
+        tail_by_depth(cfg, args.xray_tail_from, args.threads, args.seconds)
+        return
     model = build_model(cfg)
     model.freeze_base()
     print(f"CPU, torch {torch.__version__}, {DEFAULT_ENCODER}, 160 px\n")
@@ -74,6 +87,22 @@ def main() -> None:
             tail = tail_seconds_per_step(m, 128, args.seconds)
             name = "channels last" if channels_last else "contiguous"
             print(f"| {threads} | {name} | {p8:.1f} | {p64:.1f} | {tail:.2f} |", flush=True)
+
+
+def tail_by_depth(cfg: dict, blocks: list[int], threads: list[int], seconds: float) -> None:
+    print(f"CPU, torch {torch.__version__}, {DEFAULT_ENCODER} x-ray tower, 160 px, channels last\n")
+    print("| trained from block | cached map | threads | tail fwd+bwd s/step (128) |")
+    print("|---|---|---|---|")
+    for block in blocks:
+        model = build_model({**cfg, "xray_trainable_from_block": block}, load_base=False)
+        model.freeze_base()
+        m = _layout(model, channels_last=True).train()
+        with torch.inference_mode():
+            shape = tuple(m.xray_prefix(torch.randn(1, 3, 160, 160)).shape[1:])
+        for n in threads:
+            torch.set_num_threads(n)
+            step = tail_seconds_per_step(m, 128, seconds)
+            print(f"| {block} | {'x'.join(map(str, shape))} | {n} | {step:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
