@@ -42,11 +42,14 @@ def prefix_images_per_second(model: ScanMatchCLIP, batch: int, seconds: float) -
     return _rate(step, seconds)
 
 
-def tail_seconds_per_step(model: ScanMatchCLIP, batch: int, seconds: float) -> float:
-    # The cached map the tail starts from: its shape depends on where the trained tail begins.
+def tail_input_shape(model: ScanMatchCLIP) -> tuple[int, ...]:
+    """The cached map the x-ray tail starts from: its shape depends on where the trained tail begins."""
     with torch.inference_mode():
-        shape = model.xray_prefix(torch.randn(1, 3, 160, 160)).shape[1:]
-    h = torch.randn(batch, *shape)
+        return tuple(model.xray_prefix(torch.randn(1, 3, 160, 160)).shape[1:])
+
+
+def tail_seconds_per_step(model: ScanMatchCLIP, batch: int, seconds: float) -> float:
+    h = torch.randn(batch, *tail_input_shape(model))
 
     def step() -> int:
         model.xray_tail(h).sum().backward()
@@ -97,8 +100,7 @@ def tail_by_depth(cfg: dict, blocks: list[int], threads: list[int], seconds: flo
         model = build_model({**cfg, "xray_trainable_from_block": block}, load_base=False)
         model.freeze_base()
         m = _layout(model, channels_last=True).train()
-        with torch.inference_mode():
-            shape = tuple(m.xray_prefix(torch.randn(1, 3, 160, 160)).shape[1:])
+        shape = tail_input_shape(m)
         for n in threads:
             torch.set_num_threads(n)
             step = tail_seconds_per_step(m, 128, seconds)

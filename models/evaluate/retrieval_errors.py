@@ -12,7 +12,6 @@ within the query's own category (gallery: the x-rays showing it) and recall@1 pe
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -21,17 +20,18 @@ import numpy as np
 from PIL import Image
 
 from models.artifact import load_artifact
+from models.data.manifest import read_manifest
 from models.device import choose_placement
 from models.encoder import Encoder
 
 
 def retrieval_errors(encoder: Encoder, manifest: Path) -> dict[str, Any]:
-    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    photo = encoder.embed_images("photo", [Image.open(manifest.parent / r["photo"]) for r in rows])
-    xray = encoder.embed_images("xray", [Image.open(manifest.parent / r["xray"]) for r in rows])
-    declared = np.array([r["category"] for r in rows])
-    shows = np.array([(r.get("contents") or ["nothing"])[0] for r in rows])
-    queries = np.array([i for i, r in enumerate(rows) if r["label"] == "match"])
+    rows = list(read_manifest(manifest))
+    photo = encoder.embed_images("photo", [Image.open(manifest.parent / r.photo) for r in rows])
+    xray = encoder.embed_images("xray", [Image.open(manifest.parent / r.xray) for r in rows])
+    declared = np.array([r.category for r in rows])
+    shows = np.array([(r.contents or ["nothing"])[0] for r in rows])
+    queries = np.array([i for i, r in enumerate(rows) if r.label == "match"])
     sims = photo[queries] @ xray.T
     top = sims.argmax(axis=1)
     hit = top == queries
