@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from models.xray_align import align_xray
+
 _INTERPOLATIONS = {
     "bicubic": Image.Resampling.BICUBIC,
     "bilinear": Image.Resampling.BILINEAR,
@@ -30,6 +32,9 @@ class PreprocessConfig:
     `photo_image_size`, when set, is the photo tower's input size (`image_size` is then the
     x-ray's): a listing photo shows the product at 55-72% of the frame, often as a thin object,
     so its marks need more pixels than the same marks on a scan.
+
+    `xray_framing="contents"` crops each x-ray to its contents, long axis upright, before the
+    resize (`models.xray_align`); photos are never reframed.
     """
 
     image_size: int
@@ -38,24 +43,26 @@ class PreprocessConfig:
     interpolation: str = "bicubic"
     resize_mode: str = "squash"
     photo_image_size: int | None = None
+    xray_framing: str | None = None
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
             raise ValueError(f"unknown interpolation {self.interpolation!r}")
         if self.resize_mode not in ("squash", "shortest"):
             raise ValueError(f"unknown resize_mode {self.resize_mode!r}")
+        if self.xray_framing not in (None, "contents"):
+            raise ValueError(f"unknown xray_framing {self.xray_framing!r}; known: contents")
 
     def for_modality(self, modality: str) -> PreprocessConfig:
         """The settings one tower's images go through ("photo" or "xray")."""
-        if modality == "photo" and self.photo_image_size is not None:
-            return replace(self, image_size=self.photo_image_size, photo_image_size=None)
+        if modality == "photo":
+            size = self.photo_image_size or self.image_size
+            return replace(self, image_size=size, photo_image_size=None, xray_framing=None)
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.photo_image_size is None:
-            del data["photo_image_size"]  # the same JSON (and cache keys) as before the field existed
-        return data
+        # Unset optional fields are left out: the same JSON (and cache keys) as before they existed.
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in _OPTIONAL}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
@@ -66,6 +73,7 @@ class PreprocessConfig:
             interpolation=str(data.get("interpolation", "bicubic")),
             resize_mode=str(data.get("resize_mode", "squash")),
             photo_image_size=None if data.get("photo_image_size") is None else int(data["photo_image_size"]),
+            xray_framing=None if data.get("xray_framing") is None else str(data["xray_framing"]),
         )
 
     def save(self, path: str | Path) -> None:
@@ -74,6 +82,9 @@ class PreprocessConfig:
     @classmethod
     def load(cls, path: str | Path) -> PreprocessConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+_OPTIONAL = ("photo_image_size", "xray_framing")
 
 
 def _resize(img: Image.Image, cfg: PreprocessConfig) -> Image.Image:
@@ -93,6 +104,8 @@ def to_tensor(images: Sequence[Image.Image], cfg: PreprocessConfig) -> torch.Ten
     """Stack PIL images into a normalised float32 NCHW batch."""
     mean = np.asarray(cfg.mean, dtype=np.float32)
     std = np.asarray(cfg.std, dtype=np.float32)
+    if cfg.xray_framing == "contents":
+        images = [align_xray(img) for img in images]
     arrays = [(np.asarray(_resize(img.convert("RGB"), cfg), dtype=np.float32) / 255.0 - mean) / std for img in images]
     batch = np.stack(arrays).transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(batch))
