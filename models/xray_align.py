@@ -38,12 +38,12 @@ def _darkness(rgb: np.ndarray) -> np.ndarray:
 
 def _inner_parcel(dark: np.ndarray) -> np.ndarray:
     """Inside the parcel, walls excluded: its bounding rotated rectangle, shrunk by the rim."""
-    pts = cv2.findNonZero((dark > 0.03).astype(np.uint8))
+    contours, _ = cv2.findContours((dark > 0.03).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inner = np.zeros(dark.shape, np.uint8)
-    if pts is None or len(pts) < 3:
+    if not contours:
         return inner.astype(bool)
-    # The hull has the same minimal rectangle as all the points, at a fraction of the cost.
-    (cx, cy), (w, h), angle = cv2.minAreaRect(cv2.convexHull(pts))
+    # The outer contours hold every extreme point: the same minimal rectangle as all the pixels.
+    (cx, cy), (w, h), angle = cv2.minAreaRect(np.concatenate(contours))
     rim = 2 * _RIM * max(dark.shape)
     box = cv2.boxPoints(((cx, cy), (max(w - rim, 1.0), max(h - rim, 1.0)), angle))
     cv2.fillPoly(inner, [np.round(box).astype(np.int32)], 1)
