@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from models.artifact import CARD, read_config, write_checksums
+from models.data.manifest import ManifestRecord, read_manifest
 from models.data.synthetic import CATEGORIES, write_dataset
 from models.evaluate.methods import encoder_embeddings, opencv_embeddings
 from models.evaluate.report import plot_roc, render_report
@@ -23,17 +24,17 @@ from models.evaluate.scoring import score_findings, score_method
 from models.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
 
 
-def _split(folder: Path, *, n: int, seed: int, mix: dict[str, float] | None) -> list[dict[str, Any]]:
+def _split(folder: Path, *, n: int, seed: int, mix: dict[str, float] | None) -> list[ManifestRecord]:
     manifest = folder / "manifest.jsonl"
     if not manifest.is_file():
         write_dataset(folder, n=n, seed=seed, mix=mix)
-    return [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    return list(read_manifest(manifest))
 
 
-def _images(folder: Path, rows: list[dict[str, Any]], key: str) -> list[Image.Image]:
+def _images(folder: Path, rows: list[ManifestRecord], key: str) -> list[Image.Image]:
     images = []
     for row in rows:
-        with Image.open(folder / row[key]) as img:
+        with Image.open(folder / getattr(row, key)) as img:
             images.append(img.convert("RGB"))
     return images
 
@@ -81,14 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     gallery_rows = _split(gallery_dir, n=args.gallery_n, seed=gallery_seed, mix={"match": 1.0})
     photos, xrays = _images(eval_dir, rows, "photo"), _images(eval_dir, rows, "xray")
     gallery = _images(gallery_dir, gallery_rows, "xray")
-    gallery_labels = [r["category"] for r in gallery_rows]
+    gallery_labels = [r.category for r in gallery_rows]
     known = set(gallery_labels) & set(CATEGORIES)
-    query_labels = [r["contents"][0] if r["contents"] and r["contents"][0] in known else None for r in rows]
-    labels = np.array([1 if r["label"] == "match" else 0 for r in rows])
+    query_labels = [r.contents[0] if r.contents and r.contents[0] in known else None for r in rows]
+    labels = np.array([1 if r.label == "match" else 0 for r in rows])
     common: dict[str, Any] = {
         "labels": labels,
-        "scenarios": [r["scenario"] for r in rows],
-        "categories": [r["category"] for r in rows],
+        "scenarios": [r.scenario for r in rows],
+        "categories": [r.category for r in rows],
         "gallery_labels": gallery_labels,
         "query_labels": query_labels,
     }
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     scored = {name: score_method(emb, **common) for name, emb in embeddings.items()}
     if trained.findings is not None:
         scored["trained"]["xray_findings"] = score_findings(
-            trained.findings, embeddings["trained"].xray, [r["contents"] for r in rows]
+            trained.findings, embeddings["trained"].xray, [r.contents for r in rows]
         )
     curves = {name: m.pop("_roc_inputs") for name, m in scored.items()}
 

