@@ -7,6 +7,8 @@ Each match shipment's photo queries every x-ray of the manifest (as recall@1 in 
 An x-ray's category is what it shows (its first content), so a substitution scan of a phone counts
 as a phone. Prints recall@1, the share of queries whose top x-ray shows another category, recall@1
 within the query's own category (gallery: the x-rays showing it) and recall@1 per category.
+`--mirror-xrays` measures test-time augmentation: each x-ray's embedding is the normalised mean of
+the scan's and its mirror image's (the tower was trained on both orientations).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from models.artifact import load_artifact
 from models.data.manifest import read_manifest
@@ -25,10 +27,14 @@ from models.device import choose_placement
 from models.encoder import Encoder
 
 
-def retrieval_errors(encoder: Encoder, manifest: Path) -> dict[str, Any]:
+def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = False) -> dict[str, Any]:
     rows = list(read_manifest(manifest))
     photo = encoder.embed_images("photo", [Image.open(manifest.parent / r.photo) for r in rows])
-    xray = encoder.embed_images("xray", [Image.open(manifest.parent / r.xray) for r in rows])
+    scans = [Image.open(manifest.parent / r.xray).convert("RGB") for r in rows]
+    xray = encoder.embed_images("xray", scans)
+    if mirror_xrays:
+        xray = xray + encoder.embed_images("xray", [ImageOps.mirror(s) for s in scans])
+        xray /= np.linalg.norm(xray, axis=1, keepdims=True)
     declared = np.array([r.category for r in rows])
     shows = np.array([(r.contents or ["nothing"])[0] for r in rows])
     queries = np.array([i for i, r in enumerate(rows) if r.label == "match"])
@@ -56,12 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--artifact", type=Path, required=True, help="an artifact folder (weights + model card)")
     parser.add_argument("--manifest", type=Path, required=True, help="a paired manifest.jsonl (generator format)")
+    parser.add_argument("--mirror-xrays", action="store_true", help="average each x-ray's embedding with its mirror's")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         raise SystemExit(f"{args.manifest}: no such manifest; write one with python -m models.data.synthetic")
     encoder = load_artifact(args.artifact, name=args.artifact.name, placement=choose_placement("cpu"))
-    out = retrieval_errors(encoder, args.manifest)
-    print(f"{args.artifact} on {args.manifest}: {out['queries']} photo queries among {out['gallery']} x-rays\n")
+    out = retrieval_errors(encoder, args.manifest, mirror_xrays=args.mirror_xrays)
+    mirrored = " (x-rays averaged with their mirror images)" if args.mirror_xrays else ""
+    queries = f"{out['queries']} photo queries among {out['gallery']} x-rays{mirrored}"
+    print(f"{args.artifact} on {args.manifest}: {queries}\n")
     print(f"recall@1 {out['recall_at_1']:.3f}")
     print(f"top x-ray shows another category {out['top1_other_category']:.3f}")
     print(f"recall@1 within the query's category {out['within_category_recall_at_1']:.3f}\n")

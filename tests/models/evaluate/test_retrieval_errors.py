@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from models.data.synthetic import write_dataset
 from models.evaluate.metrics import recall_at_k
@@ -35,3 +35,21 @@ def test_retrieval_errors_count_as_the_evaluation_does(tmp_path: Path, capsys: p
     artifact = default_registry().spec(DEFAULT_ENCODER).folder  # type: ignore[union-attr]
     assert main(["--artifact", str(artifact), "--manifest", str(manifest)]) == 0
     assert "recall@1 within the query's category" in capsys.readouterr().out
+
+
+def test_mirrored_xrays_average_the_two_embeddings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_dataset(tmp_path / "split", n=24, seed=6, size=128, progress=False)
+    encoder = load_encoder(DEFAULT_ENCODER, device="cpu")
+    out = retrieval_errors(encoder, manifest, mirror_xrays=True)
+
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    photo = encoder.embed_images("photo", [Image.open(manifest.parent / r["photo"]) for r in rows])
+    scans = [Image.open(manifest.parent / r["xray"]).convert("RGB") for r in rows]
+    xray = encoder.embed_images("xray", scans) + encoder.embed_images("xray", [ImageOps.mirror(s) for s in scans])
+    xray /= np.linalg.norm(xray, axis=1, keepdims=True)
+    labels = np.array([r["label"] == "match" for r in rows], dtype=int)
+    assert abs(out["recall_at_1"] - recall_at_k(photo, xray, labels, 1)) < 1e-9
+
+    artifact = default_registry().spec(DEFAULT_ENCODER).folder  # type: ignore[union-attr]
+    assert main(["--artifact", str(artifact), "--manifest", str(manifest), "--mirror-xrays"]) == 0
+    assert "averaged with their mirror images" in capsys.readouterr().out
