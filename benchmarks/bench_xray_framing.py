@@ -1,35 +1,45 @@
-"""CPU cost of framing an x-ray on its contents (`models.xray_align`), per scan, by scan size.
+"""CPU cost of framing, per image, by image size: x-rays on their contents (`models.xray_align`)
+and listing photos on the product (`models.photo_align`).
 
 python benchmarks/bench_xray_framing.py [--n 60] [--sizes 256 512]
 
-Framing runs once per scan before the x-ray tower (in training's feature pass and in the
-service), on one core.
+Framing runs once per image before its tower (in training's feature pass and in the service),
+on one core.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+
+from PIL import Image
 
 from models.data.synthetic import generate_shipment
+from models.photo_align import align_photo
 from models.xray_align import align_xray
+
+
+def _ms_per_image(frame: Callable[[Image.Image], Image.Image], images: list[Image.Image]) -> float:
+    frame(images[0])  # warm-up
+    start = time.perf_counter()
+    for img in images:
+        frame(img)
+    return (time.perf_counter() - start) / len(images) * 1000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=60, help="generated scans per size")
+    parser.add_argument("--n", type=int, default=60, help="generated shipments per size")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     args = parser.parse_args()
-    print("| scan px | scans | ms per scan |")
-    print("|---|---|---|")
+    print("| image px | shipments | x-ray ms per scan | photo ms per photo |")
+    print("|---|---|---|---|")
     for size in args.sizes:
-        scans = [generate_shipment(seed=9, index=i, size=size).xray for i in range(args.n)]
-        align_xray(scans[0])  # warm-up
-        start = time.perf_counter()
-        for scan in scans:
-            align_xray(scan)
-        ms = (time.perf_counter() - start) / len(scans) * 1000
-        print(f"| {size} | {len(scans)} | {ms:.1f} |")
+        shipments = [generate_shipment(seed=9, index=i, size=size) for i in range(args.n)]
+        xray = _ms_per_image(align_xray, [s.xray for s in shipments])
+        photo = _ms_per_image(align_photo, [s.photo for s in shipments])
+        print(f"| {size} | {len(shipments)} | {xray:.1f} | {photo:.1f} |")
 
 
 if __name__ == "__main__":

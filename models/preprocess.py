@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from models.photo_align import align_photo
 from models.xray_align import align_xray
 
 _INTERPOLATIONS = {
@@ -34,7 +35,9 @@ class PreprocessConfig:
     so its marks need more pixels than the same marks on a scan.
 
     `xray_framing="contents"` crops each x-ray to its contents, long axis upright, before the
-    resize (`models.xray_align`); photos are never reframed.
+    resize (`models.xray_align`); `photo_framing="product"` does the same for listing photos,
+    found by their departure from the backdrop (`models.photo_align`). Each applies to its own
+    modality only.
     """
 
     image_size: int
@@ -44,6 +47,7 @@ class PreprocessConfig:
     resize_mode: str = "squash"
     photo_image_size: int | None = None
     xray_framing: str | None = None
+    photo_framing: str | None = None
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
@@ -52,13 +56,15 @@ class PreprocessConfig:
             raise ValueError(f"unknown resize_mode {self.resize_mode!r}")
         if self.xray_framing not in (None, "contents"):
             raise ValueError(f"unknown xray_framing {self.xray_framing!r}; known: contents")
+        if self.photo_framing not in (None, "product"):
+            raise ValueError(f"unknown photo_framing {self.photo_framing!r}; known: product")
 
     def for_modality(self, modality: str) -> PreprocessConfig:
         """The settings one tower's images go through ("photo" or "xray")."""
         if modality == "photo":
             size = self.photo_image_size or self.image_size
             return replace(self, image_size=size, photo_image_size=None, xray_framing=None)
-        return self
+        return replace(self, photo_framing=None)
 
     def to_dict(self) -> dict[str, Any]:
         # Unset optional fields are left out: the same JSON (and cache keys) as before they existed.
@@ -74,6 +80,7 @@ class PreprocessConfig:
             resize_mode=str(data.get("resize_mode", "squash")),
             photo_image_size=None if data.get("photo_image_size") is None else int(data["photo_image_size"]),
             xray_framing=None if data.get("xray_framing") is None else str(data["xray_framing"]),
+            photo_framing=None if data.get("photo_framing") is None else str(data["photo_framing"]),
         )
 
     def save(self, path: str | Path) -> None:
@@ -84,7 +91,7 @@ class PreprocessConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-_OPTIONAL = ("photo_image_size", "xray_framing")
+_OPTIONAL = ("photo_image_size", "xray_framing", "photo_framing")
 
 
 def _resize(img: Image.Image, cfg: PreprocessConfig) -> Image.Image:
@@ -106,6 +113,8 @@ def to_tensor(images: Sequence[Image.Image], cfg: PreprocessConfig) -> torch.Ten
     std = np.asarray(cfg.std, dtype=np.float32)
     if cfg.xray_framing == "contents":
         images = [align_xray(img) for img in images]
+    if cfg.photo_framing == "product":
+        images = [align_photo(img) for img in images]
     arrays = [(np.asarray(_resize(img.convert("RGB"), cfg), dtype=np.float32) / 255.0 - mean) / std for img in images]
     batch = np.stack(arrays).transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(batch))

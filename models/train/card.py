@@ -122,6 +122,8 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
         sizes = f"photos and x-rays at {xray_px} px"
     if pre.get("xray_framing") == "contents":
         sizes += ", x-rays framed on their contents with the long axis upright"
+    if pre.get("photo_framing") == "product":
+        sizes += ", photos framed on the product with a long axis upright"
     return f"""# {cfg.name}
 
 Photo / x-ray / text encoder for scanmatch: does the parcel's x-ray show what the listing sells?
