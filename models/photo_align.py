@@ -32,7 +32,7 @@ _MIN_WINDOW = 0.4  # never zoom in further than this fraction of the image side
 def _backdrop_residual(rgb: np.ndarray) -> np.ndarray:
     """|photo - backdrop| (uint8, largest over the channels), the backdrop being each row's median
     over the left and right margins."""
-    h, w = rgb.shape[:2]
+    w = rgb.shape[1]
     m = max(2, int(round(_MARGIN * w)))
     margins = np.concatenate([rgb[:, :m], rgb[:, w - m :]], axis=1)
     rows = np.median(margins, axis=1).astype(np.uint8)  # (h, 3)
@@ -57,8 +57,7 @@ def product_edges(rgb: np.ndarray) -> np.ndarray:
 
 def align_matrix(rgb: np.ndarray) -> np.ndarray | None:
     """The 2x3 affine map from the photo to its framed square of the same size; None to keep it."""
-    h, w = rgb.shape[:2]
-    side = max(h, w)
+    side = max(rgb.shape[:2])
     edges = product_edges(rgb)
     if edges.mean() < _MIN_EDGE:
         return None
@@ -71,8 +70,8 @@ def align_matrix(rgb: np.ndarray) -> np.ndarray | None:
     rot = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if evals[1] > _ELONGATED**2 * max(evals[0], 1e-6):
         theta = float(np.degrees(np.arctan2(evecs[1, 1], evecs[0, 1])))  # long axis from the x axis
-        # Turn by the smallest angle that makes the long axis vertical.
-        turn = ((theta - 90.0) + 90.0) % 180.0 - 90.0
+        # The smallest turn (-90..90 degrees) that makes the long axis vertical.
+        turn = theta % 180.0 - 90.0
         rot = cv2.getRotationMatrix2D((cx, cy), turn, 1.0)
     moved = np.hstack([pts, np.ones((len(pts), 1), np.float32)]) @ rot.T.astype(np.float32)
     x0, y0 = moved.min(axis=0)
