@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from models.framing import window_matrix
+
 _MARGIN = 0.08  # fraction of the width on each side taken as backdrop
 _EDGE = 14.0  # residual gradient (0-255 scale, per pixel) above which a pixel is a product edge
 _MIN_EDGE = 0.003  # of the image area: fewer edge pixels than this and there is nothing to frame
@@ -74,14 +76,7 @@ def align_matrix(rgb: np.ndarray) -> np.ndarray | None:
         turn = theta % 180.0 - 90.0
         rot = cv2.getRotationMatrix2D((cx, cy), turn, 1.0)
     moved = np.hstack([pts, np.ones((len(pts), 1), np.float32)]) @ rot.T.astype(np.float32)
-    x0, y0 = moved.min(axis=0)
-    x1, y1 = moved.max(axis=0)
-    win = max(float(x1 - x0), float(y1 - y0), 1.0) * (1 + 2 * _PAD)
-    win = min(max(win, _MIN_WINDOW * side), float(side))
-    scale = side / win
-    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    crop = np.array([[scale, 0, side / 2 - scale * mx], [0, scale, side / 2 - scale * my]], np.float64)
-    return crop @ np.vstack([rot, [0, 0, 1]])
+    return window_matrix(moved, rot, side, pad=_PAD, min_window=_MIN_WINDOW, max_window=1.0)
 
 
 def align_photo(img: Image.Image) -> Image.Image:

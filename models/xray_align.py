@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from models.framing import window_matrix
+
 # Fractions of the image side; the generator's parcel fills 86-95% of the frame, and walls are
 # at most ~5% of it thick.
 _RIM = 0.06
@@ -72,15 +74,7 @@ def align_matrix(rgb: np.ndarray) -> np.ndarray | None:
     if float((wts * dy**3).sum()) < 0:
         rot = cv2.getRotationMatrix2D((cx, cy), theta + 90.0, 1.0)
         pts = homog @ rot.T.astype(np.float32)
-    x0, y0 = pts.min(axis=0)
-    x1, y1 = pts.max(axis=0)
-    win = max(float(x1 - x0), float(y1 - y0), 1.0) * (1 + 2 * _PAD)
-    win = max(win, _MIN_WINDOW * side)
-    scale = side / win
-    # Window centre to image centre, then scale.
-    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    crop = np.array([[scale, 0, side / 2 - scale * mx], [0, scale, side / 2 - scale * my]], np.float64)
-    return crop @ np.vstack([rot, [0, 0, 1]])
+    return window_matrix(pts, rot, side, pad=_PAD, min_window=_MIN_WINDOW)
 
 
 def align_xray(img: Image.Image) -> Image.Image:
