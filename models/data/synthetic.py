@@ -29,6 +29,7 @@ CLI: ``python -m models.data.synthetic --out DIR --n N --seed S [--size 256]
 from __future__ import annotations
 
 import argparse
+import io
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -108,6 +109,19 @@ def generate_shipment(*, seed: int, index: int, size: int = 256, scenario: str |
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
     scenario = scenario or sample_scenario(rng, mix)
     return _shipment_from_plan(plan(rng, scenario, category), seed, index, size, view)
+
+
+def render_view(seed: int, index: int, view: int, *, size: int = 256,
+                mix: dict[str, float] | None = None) -> tuple[Image.Image, Image.Image]:
+    """Photo and x-ray of shipment `index` of stream `seed`, rendered again as `view`.
+
+    Same path as a written split: the listing photo goes through JPEG (quality 90), the x-ray stays
+    lossless. View 0 gives exactly the written images.
+    """
+    s = generate_shipment(seed=seed, index=index, size=size, mix=mix, view=view)
+    buf = io.BytesIO()
+    s.photo.save(buf, format="JPEG", quality=90)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), s.xray
 
 
 def _write_one(out: Path, seed: int, index: int, size: int, mix: dict[str, float] | None) -> str:

@@ -8,7 +8,6 @@ in minutes instead of days (measurements in the model card).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -189,14 +188,10 @@ def _load_or_compute(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[
 
 
 def _render_view(job: tuple[int, int, int, int, dict[str, float] | None]) -> tuple[Image.Image, Image.Image]:
-    from models.data.synthetic import generate_shipment
+    from models.data.synthetic import render_view
 
     seed, index, view, size, mix = job
-    s = generate_shipment(seed=seed, index=index, size=size, mix=mix, view=view)
-    # Same path as the written splits: listing photos go through JPEG, x-rays stay lossless.
-    buf = io.BytesIO()
-    s.photo.save(buf, format="JPEG", quality=90)
-    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), s.xray
+    return render_view(seed, index, view, size=size, mix=mix)
 
 
 def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] | None) -> None:
