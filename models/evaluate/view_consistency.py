@@ -28,6 +28,7 @@ from models.data.manifest import ManifestRecord, read_manifest
 from models.data.synthetic import generate_shipment, parse_mix, render_view
 from models.device import choose_placement
 from models.encoder import Encoder
+from models.evaluate.metrics import recall_at_k
 
 _GENERATED_ID = re.compile(r"^s(\d+)-(\d{7})$")
 
@@ -41,11 +42,6 @@ def generated_index(row: ManifestRecord) -> tuple[int, int]:
             "shipments can be rendered again; write the split with python -m models.data.synthetic"
         )
     return int(m.group(1)), int(m.group(2))
-
-
-def recall_at_1(queries: np.ndarray, gallery: np.ndarray, rows: np.ndarray) -> float:
-    """Share of `rows` whose query finds the gallery item of the same row first."""
-    return float(((queries[rows] @ gallery.T).argmax(axis=1) == rows).mean())
 
 
 def view_consistency(
@@ -81,18 +77,19 @@ def view_consistency(
     x0 = encoder.embed_images("xray", [Image.open(x).convert("RGB") for x in xrays])
     p1 = encoder.embed_images("photo", again_photos)
     x1 = encoder.embed_images("xray", [x.convert("RGB") for x in again_xrays])
-    everyone = np.arange(len(rows))
-    matches = np.array([i for i, r in enumerate(rows) if r.label == "match"])
+    # Within a modality every shipment is a query; across them, the match shipments only.
+    everyone = np.ones(len(rows), dtype=int)
+    matches = np.array([r.label == "match" for r in rows], dtype=int)
     return {
         "shipments": len(rows),
-        "match_queries": int(matches.size),
+        "match_queries": int(matches.sum()),
         "view": view,
-        "photo_to_photo": recall_at_1(p0, p1, everyone),
-        "xray_to_xray": recall_at_1(x0, x1, everyone),
+        "photo_to_photo": recall_at_k(p0, p1, everyone, 1),
+        "xray_to_xray": recall_at_k(x0, x1, everyone, 1),
         "photo_to_xray": {
-            "written": recall_at_1(p0, x0, matches),
-            "photo written, x-ray again": recall_at_1(p0, x1, matches),
-            "photo again, x-ray written": recall_at_1(p1, x0, matches),
+            "written": recall_at_k(p0, x0, matches, 1),
+            "photo written, x-ray again": recall_at_k(p0, x1, matches, 1),
+            "photo again, x-ray written": recall_at_k(p1, x0, matches, 1),
         },
     }
 

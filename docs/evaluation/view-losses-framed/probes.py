@@ -28,6 +28,7 @@ from models.artifact import load_artifact
 from models.data.manifest import read_manifest
 from models.data.synthetic import render_view
 from models.device import choose_placement
+from models.evaluate.metrics import recall_at_k
 from models.evaluate.view_consistency import generated_index
 from models.preprocess import to_tensor
 from models.xray_align import align_xray
@@ -35,9 +36,9 @@ from models.xray_align import align_xray
 FLIPS = {"id": (), "h": (3,), "v": (2,), "hv": (2, 3)}
 
 
-def recall(queries: np.ndarray, gallery: np.ndarray, rows: np.ndarray) -> float:
-    gallery = gallery / np.linalg.norm(gallery, axis=1, keepdims=True)
-    return float(((queries[rows] @ gallery.T).argmax(axis=1) == rows).mean())
+def recall(photo: np.ndarray, xray: np.ndarray, labels: np.ndarray) -> float:
+    """recall@1 of the evaluation, the x-ray embeddings (maybe sums) normalised first."""
+    return recall_at_k(photo, xray / np.linalg.norm(xray, axis=1, keepdims=True), labels, 1)
 
 
 def darkness_map(img: Image.Image) -> np.ndarray:
@@ -59,7 +60,8 @@ def main() -> None:
     root = args.manifest.parent
     photo = enc.embed_images("photo", [Image.open(root / r.photo) for r in rows])
     scans = [Image.open(root / r.xray).convert("RGB") for r in rows]
-    matches = np.array([i for i, r in enumerate(rows) if r.label == "match"])
+    labels = np.array([r.label == "match" for r in rows], dtype=int)
+    matches = np.nonzero(labels)[0]
 
     # 2. Flipped framings, embedded by the x-ray tower directly (after framing and resizing).
     tower, pre = enc._image_towers["xray"], enc.preprocess.for_modality("xray")
@@ -72,9 +74,9 @@ def main() -> None:
                 flipped[name].append(F.normalize(tower(x).float(), dim=-1).numpy())
     emb = {k: np.concatenate(v) for k, v in flipped.items()}
     xray = emb["id"]
-    print(f"photo -> x-ray recall@1: {recall(photo, xray, matches):.3f}")
+    print(f"photo -> x-ray recall@1: {recall(photo, xray, labels):.3f}")
     for name in ("h", "v", "hv"):
-        print(f"  x-ray averaged with its {name}-flipped framing: {recall(photo, xray + emb[name], matches):.3f}")
+        print(f"  x-ray averaged with its {name}-flipped framing: {recall(photo, xray + emb[name], labels):.3f}")
 
     # 1. Heavier-end agreement between renderings, and the tower's x-ray -> x-ray recall by it.
     n = min(300, len(rows))
