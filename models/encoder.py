@@ -32,6 +32,26 @@ class Calibration:
         return (1.0 / (1.0 + np.exp(-(self.scale * cosine + self.bias)))).astype(np.float32)
 
 
+def best_pose_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+    """Photos (p, d), or in poses (p, k, d), against x-rays (n, d) -> (p, n) cosine.
+
+    A photo embedded in several poses (`Encoder.embed_photo_poses`) matches an x-ray as well as
+    its best pose does (`models.layout_head`); one pose is the plain cosine.
+    """
+    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
+    if photo.ndim == 2:
+        return photo @ xray.T
+    return np.einsum("pkd,nd->pkn", photo, xray).max(axis=1)
+
+
+def pair_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+    """Row-aligned photos (n, d) or photo poses (n, k, d) and x-rays (n, d) -> (n,) cosine (best pose)."""
+    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
+    if photo.ndim == 2:
+        return np.sum(photo * xray, axis=1)
+    return np.einsum("nkd,nd->nk", photo, xray).max(axis=1)
+
+
 @dataclass(frozen=True)
 class Finding:
     item: str
@@ -84,6 +104,8 @@ class Encoder:
         calibration: Calibration | None = None,
         findings: FindingsHead | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        photo_pose_tower: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        photo_poses: int = 1,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -97,6 +119,9 @@ class Encoder:
         self.batch_size = batch_size
         self._image_towers = image_towers
         self._text_tower = text_tower
+        # How many poses a photo is matched to x-rays in (`models.layout_head`); 1 for most models.
+        self.photo_poses = photo_poses if photo_pose_tower is not None else 1
+        self._photo_pose_tower = photo_pose_tower
         # Kept so the weights live as long as the encoder does.
         self.module = module
 
@@ -134,6 +159,20 @@ class Encoder:
             chunks.append(self._run(partial(tower, batch)))
         return np.concatenate(chunks)
 
+    def embed_photo_poses(self, images: Sequence[Image.Image], *, batch_size: int | None = None) -> np.ndarray:
+        """Product photos in every pose they are matched to x-rays in: float32 (n, photo_poses, dim),
+        each vector L2-normalised, the photo as taken first. Compare with `best_pose_cosine`."""
+        if self._photo_pose_tower is None:
+            return self.embed_images("photo", images, batch_size=batch_size)[:, None]
+        tower = self._photo_pose_tower
+        preprocess = self.preprocess.for_modality("photo")
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, self.photo_poses, self.dim), dtype=np.float32)]
+        for start in range(0, len(images), step):
+            batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
+            chunks.append(self._run(partial(tower, batch)))
+        return np.concatenate(chunks)
+
     def embed_texts(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Embed listing titles or descriptions into the same space: float32 (n, dim), normalised."""
         if self._text_tower is None:
@@ -147,7 +186,9 @@ class Encoder:
         return np.concatenate(chunks)
 
     def match_probability(self, photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
-        """P(x-ray shows what the photo sells) for row-aligned photo and x-ray embeddings."""
+        """P(x-ray shows what the photo sells) for row-aligned photo (n, dim) or photo-pose
+        (n, photo_poses, dim) and x-ray (n, dim) embeddings."""
         if self.calibration is None:
             raise EncoderError(f"encoder {self.name!r} carries no match calibration")
-        return self.calibration.probability(np.sum(photo * xray, axis=1))
+        return self.calibration.probability(pair_cosine(photo, xray))
+

@@ -27,10 +27,15 @@ def scenario_auc(scores: np.ndarray, labels: np.ndarray, scenarios: list[str], s
 
 def recall_at_k(photo: np.ndarray, xray: np.ndarray, labels: np.ndarray, k: int) -> float:
     """Photo-to-x-ray retrieval among all x-rays; queries are the match shipments' photos."""
+    return recall_from_similarity(photo @ xray.T, labels, k)
+
+
+def recall_from_similarity(sims: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """`recall_at_k` from the (photos, x-rays) similarity matrix, shipment i's own x-ray in column i."""
     queries = np.nonzero(labels == 1)[0]
     if queries.size == 0:
         return float("nan")
-    sims = photo[queries] @ xray.T
+    sims = sims[queries]
     own = sims[np.arange(queries.size), queries][:, None]
     rank = (sims > own).sum(axis=1)
     return float((rank < k).mean())

@@ -24,12 +24,12 @@ from PIL import Image, ImageOps
 from models.artifact import load_artifact
 from models.data.manifest import read_manifest
 from models.device import choose_placement
-from models.encoder import Encoder
+from models.encoder import Encoder, best_pose_cosine
 
 
 def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = False) -> dict[str, Any]:
     rows = list(read_manifest(manifest))
-    photo = encoder.embed_images("photo", [Image.open(manifest.parent / r.photo) for r in rows])
+    photo = encoder.embed_photo_poses([Image.open(manifest.parent / r.photo) for r in rows])
     scans = [Image.open(manifest.parent / r.xray).convert("RGB") for r in rows]
     xray = encoder.embed_images("xray", scans)
     if mirror_xrays:
@@ -38,7 +38,7 @@ def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = F
     declared = np.array([r.category for r in rows])
     shows = np.array([(r.contents or ["nothing"])[0] for r in rows])
     queries = np.array([i for i, r in enumerate(rows) if r.label == "match"])
-    sims = photo[queries] @ xray.T
+    sims = best_pose_cosine(photo[queries], xray)
     top = sims.argmax(axis=1)
     hit = top == queries
     within = []

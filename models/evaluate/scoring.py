@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from models.encoder import FindingsHead
+from models.encoder import FindingsHead, best_pose_cosine, pair_cosine
 from models.evaluate.gallery import nn_category_accuracy
 from models.evaluate.methods import Embeddings
 from models.evaluate.metrics import (
@@ -14,7 +14,7 @@ from models.evaluate.metrics import (
     cross_fitted_platt,
     detection_at_false_alarm,
     expected_calibration_error,
-    recall_at_k,
+    recall_from_similarity,
     scenario_auc,
     verification_auc,
 )
@@ -36,7 +36,7 @@ def score_method(
     gallery_labels: list[str],
     query_labels: list[str | None],
 ) -> dict[str, Any]:
-    cosine = np.sum(emb.photo * emb.xray, axis=1)
+    cosine = pair_cosine(emb.photo, emb.xray)
     # A method's own calibration if it ships one (fitted on its validation split), else cross-fitted Platt.
     probs = emb.probability if emb.probability is not None else cross_fitted_platt(cosine, labels)
     threshold = alarm_threshold(probs, labels, DETECTION_FALSE_ALARM_RATE)
@@ -57,6 +57,7 @@ def score_method(
             "roc_auc": _nan_to_none(verification_auc(probs[members], labels[members])),
             "n": int(members.sum()),
         }
+    sims = best_pose_cosine(emb.photo, emb.xray)
     keep = [i for i, q in enumerate(query_labels) if q is not None]
     gallery = nn_category_accuracy(emb.gallery, gallery_labels, emb.xray[keep], [str(query_labels[i]) for i in keep])
     return {
@@ -64,8 +65,8 @@ def score_method(
         "tpr_at_fpr_1pct": round(detection_at_false_alarm(probs, labels, 0.01), 4),
         "tpr_at_fpr_5pct": round(detection_at_false_alarm(probs, labels, 0.05), 4),
         "ece": round(expected_calibration_error(probs, labels), 4),
-        "recall_at_1": round(recall_at_k(emb.photo, emb.xray, labels, 1), 4),
-        "recall_at_5": round(recall_at_k(emb.photo, emb.xray, labels, 5), 4),
+        "recall_at_1": round(recall_from_similarity(sims, labels, 1), 4),
+        "recall_at_5": round(recall_from_similarity(sims, labels, 5), 4),
         "per_scenario": per_scenario,
         "per_category": per_category,
         "xray_nn_category": gallery,

@@ -75,6 +75,13 @@ DESIGN = """\
   6 epochs): held-out recall@1 0.212 with both and 0.196 with the x-ray loss alone, against 0.147;
   validation concealment AUC 0.965 and 0.981 against 0.991; a step about 80% and 50% dearer
   (`docs/evaluation/view-losses-framed/`).
+- **Layout head and photo poses** (off in the default): a head that keeps a 3 x 3 grid of cells
+  (beside the average) instead of average pooling, so where marks sit on the goods reaches the
+  embedding, with the photo matched in its best of eight turned or mirrored poses
+  (`layout_head`, `photo_poses` in the model config; `models/layout_head.py`). At half scale
+  with framed photos (6,000 shipments, 3 views, 6 epochs) it learnt more slowly: validation
+  recall@1 0.166 with or without poses against 0.207, held-out 0.100-0.112 against 0.147, though
+  concealment AUC rose to 0.993 from 0.987 (`docs/evaluation/layout-head/`).
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
   really holds. A knife hidden in a laptop leaves most of the scan looking like a laptop, so the

@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from models.architecture import ScanMatchCLIP, build_model, build_tokenizer
 from models.device import choose_placement
-from models.evaluate.metrics import recall_at_k, scenario_auc, verification_auc
+from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
+from models.layout_head import best_pose_similarity
 from models.preprocess import PreprocessConfig
 from models.train.config import TrainConfig
 from models.train.features import (
@@ -80,14 +81,19 @@ def _embed(
     photo_view: torch.Tensor | None = None,
     xray_view: torch.Tensor | None = None,
 ):
-    photo = _photo_embedding(model, _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view), device)
+    """(photo poses (n, k, d), x-ray (n, d), text (n, d)), normalised; pose 0 is the photo as taken."""
+    poses = _photo_poses(model, _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view), device)
     xray = _xray_embedding(model, _xray_features(feats, idx, flip=flip, choice=xray_view), device)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
-    return photo, xray, text
+    return poses, xray, text
 
 
 def _photo_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
     return F.normalize(model.photo_head(feats.to(device).float()), dim=-1)
+
+
+def _photo_poses(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return F.normalize(model.photo_pose_head(feats.to(device).float()), dim=-1)
 
 
 def _xray_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -143,14 +149,16 @@ def evaluate_features(
     model.eval()
     n = len(feats) if first is None else min(first, len(feats))
     outs = [_embed(model, feats, torch.arange(s, min(s + 256, n)), device, flip=False) for s in range(0, n, 256)]
-    photo = torch.cat([o[0] for o in outs]).float().cpu().numpy()
-    xray = torch.cat([o[1] for o in outs]).float().cpu().numpy()
+    poses = torch.cat([o[0] for o in outs]).float().cpu()
+    xray_t = torch.cat([o[1] for o in outs]).float().cpu()
+    sims = best_pose_similarity(poses, xray_t).numpy()
+    xray = xray_t.numpy()
     labels = feats.label[:n].numpy()
-    cos = (photo * xray).sum(axis=1)
+    cos = sims.diagonal().copy()
     out: dict[str, Any] = {
         "roc_auc": verification_auc(cos, labels),
         "concealment_auc": scenario_auc(cos, labels, feats.scenario[:n], "concealment"),
-        "recall_at_1": recall_at_k(photo, xray, labels, 1),
+        "recall_at_1": recall_from_similarity(sims, labels, 1),
         "cosine": cos,
     }
     if model.findings is not None and feats.findings is not None:
@@ -278,9 +286,10 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
                 photo_view, xray_view = _view_choice(train_feats, len(idx)), _view_choice(train_feats, len(idx))
-                photo, xray, text = _embed(
+                poses, xray, text = _embed(
                     model, train_feats, idx, dev, flip=cfg.hflip_xray, photo_view=photo_view, xray_view=xray_view
                 )
+                photo = poses[:, 0]
                 others = _second_views(
                     model,
                     train_feats,
@@ -301,6 +310,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
                     logit_scale=model.clip.logit_scale,
                     logit_bias=model.clip.logit_bias,
                     weights=cfg.loss_weights,
+                    photo_poses=poses.float() if poses.shape[1] > 1 else None,
                     **others,
                 )
             opt.zero_grad(set_to_none=True)

@@ -9,23 +9,28 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from models.layout_head import best_pose_similarity
+
 
 def paired_infonce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE with positives on the diagonal, rows restricted to match shipments."""
+    return similarity_infonce(a @ b.T, scale, match)
+
+
+def similarity_infonce(sims: torch.Tensor, scale: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
+    """`paired_infonce` from a square similarity matrix (row i, column j: item i against item j)."""
     rows = torch.nonzero(match, as_tuple=True)[0]
     if rows.numel() == 0:
-        return a.sum() * 0.0
-    logits = scale * a @ b.T
+        return sims.sum() * 0.0
+    logits = scale * sims
     a_to_b = F.cross_entropy(logits[rows], rows)
     b_to_a = F.cross_entropy(logits.T[rows], rows)
     return 0.5 * (a_to_b + b_to_a)
 
 
-def verification_bce(
-    photo: torch.Tensor, xray: torch.Tensor, match: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor
-) -> torch.Tensor:
-    """Binary match/mismatch loss on each shipment's own photo/x-ray pair (SigLIP-style logits)."""
-    logits = scale * (photo * xray).sum(dim=-1) + bias
+def verification_bce(cos: torch.Tensor, match: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Binary match/mismatch loss on each shipment's own photo/x-ray cosine (SigLIP-style logits)."""
+    logits = scale * cos + bias
     return F.binary_cross_entropy_with_logits(logits, match.float())
 
 
@@ -42,13 +47,17 @@ def total_loss(
     findings_targets: torch.Tensor | None = None,
     photo_other: torch.Tensor | None = None,
     xray_other: torch.Tensor | None = None,
+    photo_poses: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
+    """`photo` is each photo as photographed; `photo_poses` (n, k, d), when given, the poses it is
+    matched to x-rays in (`models.layout_head`)."""
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
     everyone = torch.ones_like(match)
+    photo_xray = photo @ xray.T if photo_poses is None else best_pose_similarity(photo_poses, xray)
     parts = {
-        "photo_xray": paired_infonce(photo, xray, scale, match),
-        "verify": verification_bce(photo, xray, match, scale, logit_bias),
+        "photo_xray": similarity_infonce(photo_xray, scale, match),
+        "verify": verification_bce(photo_xray.diagonal(), match, scale, logit_bias),
         "text_xray": paired_infonce(text, xray, scale, match),
         # Photos and listing text always belong together, whatever the x-ray shows.
         "photo_text": paired_infonce(photo, text, scale, everyone),

@@ -1,0 +1,34 @@
+"""A layout-head model config and artifact (random weights written as trained) for tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from models.architecture import build_model
+from models.preprocess import PreprocessConfig
+from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from models.train.export import write_artifact
+
+
+def layout_config(**extra: Any) -> dict[str, Any]:
+    """The default model config with layout heads (`models.layout_head`) and photos matched in D4."""
+    cfg = json.loads((CONFIGS_DIR / f"{DEFAULT_ENCODER}.json").read_text())
+    for key in ("vision_cfg", "xray_cfg"):
+        cfg[key] = {**cfg[key], "timm_pool": "", "timm_proj": "none"}
+    return {**cfg, "layout_head": {"grid": 3, "cell_dim": 16}, "photo_poses": "d4", **extra}
+
+
+def write_layout_artifact(folder: Path) -> Path:
+    cfg = layout_config()
+    write_artifact(
+        folder,
+        model=build_model(cfg),
+        model_config=cfg,
+        preprocess=PreprocessConfig.from_dict(cfg["preprocess"]),
+        trained=True,
+        calibration={"scale": 10.0, "bias": -5.0},
+        card="# test artifact\n",
+    )
+    return folder
