@@ -150,24 +150,27 @@ class Encoder:
         """Embed product photos or x-ray scans: float32 array (n, dim), each row L2-normalised."""
         if modality not in self._image_towers:
             raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
-        tower = self._image_towers[modality]
-        preprocess = self.preprocess.for_modality(modality)
-        step = batch_size or self.batch_size
-        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
-        for start in range(0, len(images), step):
-            batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
-            chunks.append(self._run(partial(tower, batch)))
-        return np.concatenate(chunks)
+        return self._embed_image_batches(self._image_towers[modality], modality, images, (self.dim,), batch_size)
 
     def embed_photo_poses(self, images: Sequence[Image.Image], *, batch_size: int | None = None) -> np.ndarray:
         """Product photos in every pose they are matched to x-rays in: float32 (n, photo_poses, dim),
         each vector L2-normalised, the photo as taken first. Compare with `best_pose_cosine`."""
         if self._photo_pose_tower is None:
             return self.embed_images("photo", images, batch_size=batch_size)[:, None]
-        tower = self._photo_pose_tower
-        preprocess = self.preprocess.for_modality("photo")
+        shape = (self.photo_poses, self.dim)
+        return self._embed_image_batches(self._photo_pose_tower, "photo", images, shape, batch_size)
+
+    def _embed_image_batches(
+        self,
+        tower: Callable[[torch.Tensor], torch.Tensor],
+        modality: Modality,
+        images: Sequence[Image.Image],
+        shape: tuple[int, ...],
+        batch_size: int | None,
+    ) -> np.ndarray:
+        preprocess = self.preprocess.for_modality(modality)
         step = batch_size or self.batch_size
-        chunks = [np.zeros((0, self.photo_poses, self.dim), dtype=np.float32)]
+        chunks = [np.zeros((0, *shape), dtype=np.float32)]
         for start in range(0, len(images), step):
             batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
             chunks.append(self._run(partial(tower, batch)))
@@ -191,4 +194,3 @@ class Encoder:
         if self.calibration is None:
             raise EncoderError(f"encoder {self.name!r} carries no match calibration")
         return self.calibration.probability(pair_cosine(photo, xray))
-
