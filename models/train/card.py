@@ -81,7 +81,8 @@ DESIGN = """\
   (`layout_head`, `photo_poses` in the model config; `models/layout_head.py`). At half scale
   with framed photos (6,000 shipments, 3 views, 6 epochs) it learnt more slowly: validation
   recall@1 0.166 with or without poses against 0.207, held-out 0.100-0.112 against 0.147, though
-  concealment AUC rose to 0.993 from 0.987 (`docs/evaluation/layout-head/`).
+  concealment AUC rose to 0.993 from 0.987; with 12 epochs, held-out 0.189 against 0.212
+  (`docs/evaluation/layout-head/`).
 - **X-ray findings**: one logistic unit per item of concern (kitchen knife, handgun, battery pack,
   pills) on the normalised x-ray embedding, trained with binary cross-entropy on what each parcel
   really holds. A knife hidden in a laptop leaves most of the scan looking like a laptop, so the
