@@ -126,12 +126,10 @@ class ScanMatchCLIP(nn.Module):
 
     def photo_pose_head(self, feats: torch.Tensor) -> torch.Tensor:
         """(n, photo_poses, d) unnormalised: the photo in each pose it is matched in, as photographed first."""
-        out = self._photo_out(feats)
-        if self.photo_layout is None:
-            return out[:, None]
-        if self.photo_poses == 1:
-            return self.photo_layout(out)[:, None]
-        return self.photo_layout(out, poses=self.photo_poses)
+        if self.photo_poses == 1:  # no layout head, or one without poses
+            return self.photo_head(feats)[:, None]
+        assert self.photo_layout is not None  # poses come from a layout head only
+        return self.photo_layout(self._photo_out(feats), poses=self.photo_poses)
 
     def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
         return self._prefix(self.xray, self.split, x)

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from models.architecture import build_model
-from models.preprocess import PreprocessConfig
 from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
-from models.train.export import write_artifact
+from tests.models.artifacts import write_test_artifact
 
 
 def layout_config(**extra: Any) -> dict[str, Any]:
@@ -22,13 +21,4 @@ def layout_config(**extra: Any) -> dict[str, Any]:
 
 def write_layout_artifact(folder: Path) -> Path:
     cfg = layout_config()
-    write_artifact(
-        folder,
-        model=build_model(cfg),
-        model_config=cfg,
-        preprocess=PreprocessConfig.from_dict(cfg["preprocess"]),
-        trained=True,
-        calibration={"scale": 10.0, "bias": -5.0},
-        card="# test artifact\n",
-    )
-    return folder
+    return write_test_artifact(folder, build_model(cfg), cfg)

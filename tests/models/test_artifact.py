@@ -11,9 +11,8 @@ from models.architecture import ScanMatchCLIP, build_model
 from models.artifact import CHECKSUMS, CONFIG, WEIGHTS, load_artifact
 from models.device import choose_placement
 from models.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
-from models.preprocess import PreprocessConfig
 from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
-from models.train.export import write_artifact
+from tests.models.artifacts import write_test_artifact
 from tests.models.images import sample_images
 
 CPU = choose_placement("cpu")
@@ -29,22 +28,9 @@ def model(model_config: dict) -> ScanMatchCLIP:
     return build_model(model_config)
 
 
-def _write(folder: Path, model: ScanMatchCLIP, model_config: dict, *, trained: bool = True) -> Path:
-    write_artifact(
-        folder,
-        model=model,
-        model_config=model_config,
-        preprocess=PreprocessConfig.from_dict(model_config["preprocess"]),
-        trained=trained,
-        calibration={"scale": 10.0, "bias": -5.0},
-        card="# test artifact\n",
-    )
-    return folder
-
-
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory: pytest.TempPathFactory, model: ScanMatchCLIP, model_config: dict) -> Path:
-    return _write(tmp_path_factory.mktemp("artifact") / "a", model, model_config)
+    return write_test_artifact(tmp_path_factory.mktemp("artifact") / "a", model, model_config)
 
 
 def _copy(artifact: Path, tmp_path: Path) -> Path:
@@ -99,7 +85,7 @@ def test_missing_checksums_are_refused(artifact: Path, tmp_path: Path) -> None:
 
 
 def test_untrained_artifact_is_refused(tmp_path: Path, model: ScanMatchCLIP, model_config: dict) -> None:
-    folder = _write(tmp_path / "untrained", model, model_config, trained=False)
+    folder = write_test_artifact(tmp_path / "untrained", model, model_config, trained=False)
     with pytest.raises(RandomWeightsRefused):
         load_artifact(folder, name="t", placement=CPU)
     load_artifact(folder, name="t", placement=CPU, allow_random=True)
