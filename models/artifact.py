@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from models.architecture import build_model, build_tokenizer
+from models.architecture import ScanMatchCLIP, build_model, build_tokenizer
 from models.device import Placement, place_model
 from models.encoder import Calibration, Encoder, FindingsHead
 from models.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
@@ -55,6 +55,26 @@ def read_config(folder: Path, *, verify: bool = True) -> dict[str, Any]:
     return dict(json.loads((folder / CONFIG).read_text()))
 
 
+def load_trained(model: ScanMatchCLIP, weights_path: Path, *, name: str) -> None:
+    """Load an artifact's trained tensors into `model`, refusing weights of another architecture."""
+    trained = load_file(str(weights_path))
+    expected = set(model.trained_state_dict())
+    if set(trained) != expected:
+        raise WeightsIntegrityError(
+            f"{name}: weight keys differ from the architecture "
+            f"(missing {sorted(expected - set(trained))[:3]}, extra {sorted(set(trained) - expected)[:3]})"
+        )
+    model.load_state_dict(trained, strict=False)
+
+
+def init_from_artifact(model: ScanMatchCLIP, folder: Path) -> str:
+    """Start training from a verified artifact's trained tensors; returns their sha256."""
+    folder = Path(folder)
+    checksums = read_checksums(folder)
+    load_trained(model, _verified(folder, WEIGHTS, checksums), name=folder.name)
+    return checksums[WEIGHTS]
+
+
 def load_artifact(
     folder: Path,
     *,
@@ -92,14 +112,7 @@ def load_artifact(
 
     model = build_model(cfg)
     if weights_path is not None:
-        trained = load_file(str(weights_path))
-        expected = set(model.trained_state_dict())
-        if set(trained) != expected:
-            raise WeightsIntegrityError(
-                f"{name}: weight keys differ from the architecture "
-                f"(missing {sorted(expected - set(trained))[:3]}, extra {sorted(set(trained) - expected)[:3]})"
-            )
-        model.load_state_dict(trained, strict=False)
+        load_trained(model, weights_path, name=name)
     place_model(model, placement)  # moves the model in place
     tokenizer = build_tokenizer(cfg)
     device = placement.device

@@ -10,6 +10,7 @@ Python API (stable; the model and the service import it)::
     s.label                    # "match" | "mismatch"
     s.title, s.description, s.hts, s.declared_weight_kg, s.declared_value
     s.contents                 # what is really in the parcel, e.g. ["smartphone", "handgun"]
+    generate_listing(seed=1, index=42).title   # the same listing, without rendering the images
 
     manifest = write_dataset(Path("data/synth"), n=1000, seed=1, size=256, mix={"match": 0.5, ...})
 
@@ -47,9 +48,9 @@ from models.data.objects.extras import battery_pack, decoy_mass, pills
 from models.data.packaging import pack
 from models.data.parts import ObjectModel
 from models.data.scenarios import SCENARIOS, Plan, plan, sample_scenario
-from models.data.text import listing
+from models.data.text import Listing, listing
 
-__all__ = ["CATEGORIES", "SCENARIOS", "Shipment", "generate_shipment", "write_dataset"]
+__all__ = ["CATEGORIES", "SCENARIOS", "Shipment", "generate_listing", "generate_shipment", "write_dataset"]
 
 
 @dataclass
@@ -75,9 +76,13 @@ def _hidden(name: str, rng: np.random.Generator) -> ObjectModel:
     return build(name, rng)
 
 
+def _streams(seed: int, index: int) -> list[np.random.Generator]:
+    """Shipment `index`'s six random streams: objects, substitutes, photo, packing, x-ray, text."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, index, 1]).spawn(6)]
+
+
 def _shipment_from_plan(p: Plan, seed: int, index: int, size: int, view: int = 0) -> Shipment:
-    r_obj, r_sub, r_photo, r_pack, r_xray, r_text = (
-        np.random.default_rng(s) for s in np.random.SeedSequence([seed, index, 1]).spawn(6))
+    r_obj, r_sub, r_photo, r_pack, r_xray, r_text = _streams(seed, index)
     if view:  # the same goods, photographed and packed and scanned again
         r_photo, r_pack, r_xray = (
             np.random.default_rng(s) for s in np.random.SeedSequence([seed, index, 2, view]).spawn(3))
@@ -109,6 +114,18 @@ def generate_shipment(*, seed: int, index: int, size: int = 256, scenario: str |
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
     scenario = scenario or sample_scenario(rng, mix)
     return _shipment_from_plan(plan(rng, scenario, category), seed, index, size, view)
+
+
+def generate_listing(*, seed: int, index: int, mix: dict[str, float] | None = None) -> Listing:
+    """The listing of shipment `index` of the stream `seed`, without rendering its photo or x-ray.
+
+    The same title, description and declared values as `generate_shipment` gives (the listing has
+    its own random stream), about a hundred times faster: what text features need.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
+    p = plan(rng, sample_scenario(rng, mix), None)
+    r_obj, *_, r_text = _streams(seed, index)
+    return listing(build(p.declared, r_obj), p.quantity, r_text)
 
 
 def render_view(seed: int, index: int, view: int, *, size: int = 256,

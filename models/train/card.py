@@ -149,8 +149,8 @@ Embedding size {model_config["embed_dim"]}, L2-normalised; {sizes}
 {command}
 ```
 
-Trained on `{result["device"]}` in {result["total_seconds"]} s (feature caching
-{result["feature_seconds"]} s) with {cfg.threads} CPU threads.
+Trained on {_where(result, cfg)} in {result["total_seconds"]} s (data and feature caching
+{result["feature_seconds"]} s), {_epochs(result, cfg)}.{_init(result)}
 
 ## Training data
 
@@ -186,6 +186,29 @@ among as many training shipments (as written, no new views): far above validatio
 {history}
 {_findings(result.get("findings"), cfg.findings_false_alarm_rate)}
 """
+
+
+def _where(result: dict[str, Any], cfg: TrainConfig) -> str:
+    if result["device"] == "cpu":
+        return f"`cpu` with {cfg.threads} threads"
+    return f"`{result['device']}` ({result.get('device_name', 'GPU')}, mixed precision)"
+
+
+def _epochs(result: dict[str, Any], cfg: TrainConfig) -> str:
+    run = len(result["history"])
+    if cfg.train_minutes is None or run >= cfg.epochs:
+        return f"{run} epochs"
+    return f"{run} of {cfg.epochs} planned epochs: what fitted its {cfg.train_minutes:g}-minute budget"
+
+
+def _init(result: dict[str, Any]) -> str:
+    init = result.get("init_from")
+    if not init:
+        return ""
+    return (
+        f" Started from the trained tensors of `{init['artifact']}` (weights sha256 "
+        f"`{init['weights_sha256'][:16]}...`), not from scratch: its own card tells how that was trained."
+    )
 
 
 def _findings(findings: dict[str, dict[str, float]] | None, rate: float) -> str:

@@ -56,6 +56,16 @@ class TrainConfig:
     views: int = 1
     # Findings thresholds are set so this share of validation x-rays without the item would alarm.
     findings_false_alarm_rate: float = 0.01
+    # Processes that read or render images for the frozen-feature passes; None: one on a CPU
+    # (beside the network), every core but one on a GPU (`models.train.features.loader_workers`).
+    workers: int | None = None
+    # An artifact folder whose trained tensors (sha256-verified) the run starts from instead of the
+    # ImageNet-initialised heads and tails: more epochs on top of a shipped model. None: from scratch.
+    init_from: str | None = None
+    # A wall-clock limit for the whole command (data, features, training), in minutes. When the
+    # epochs run so far say the planned ones would not fit, fewer are planned and the learning-rate
+    # schedule is shortened to end with the last of them. None: no limit.
+    train_minutes: float | None = None
     # One thread: on a shared 2-core box, 2 OpenMP threads contending with other work ran 7x slower.
     threads: int = 1
     seed: int = 0

@@ -2,7 +2,9 @@
 
 The frozen parts (photo trunk, x-ray stem and early blocks, MiniLM) run once per image or text;
 training then only runs the trained heads and the x-ray tail. This is what makes a CPU run fit
-in minutes instead of days (measurements in the model card).
+in minutes instead of days (measurements in the model card). Images are read or rendered in
+DataLoader processes (`loader_workers`); listing texts are cached apart, keyed by the texts, so
+a cache filled elsewhere (`python -m models.train.text_features`) spares the text weights.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,9 +21,11 @@ from typing import Any
 
 import torch
 from PIL import Image
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from models.architecture import ScanMatchCLIP
+from models import base_weights
+from models.architecture import ScanMatchCLIP, build_tokenizer, load_text_weights
 from models.preprocess import PreprocessConfig, to_tensor
 
 
@@ -56,8 +59,6 @@ class FeatureSet:
         return int(self.label.shape[0])
 
 
-_ATTACHED = ("findings", "photo_views", "xray_views")
-
 
 def listing_text(row: dict[str, Any]) -> str:
     return f"{row.get('title', '')}. {row.get('description', '')}".strip()
@@ -85,13 +86,13 @@ def read_manifest(path: Path) -> list[Record]:
     return records
 
 
-def ensure_generated(folder: Path, *, n: int, seed: int, size: int, mix: dict[str, float]) -> Path:
-    """Generate a synthetic split once; later runs (and resumes) reuse it."""
+def ensure_generated(folder: Path, *, n: int, seed: int, size: int, mix: dict[str, float], workers: int) -> Path:
+    """Generate a synthetic split once, in `workers` processes; later runs (and resumes) reuse it."""
     manifest = folder / "manifest.jsonl"
     if not manifest.is_file():
         from models.data.synthetic import write_dataset
 
-        write_dataset(folder, n=n, seed=seed, size=size, mix=mix, workers=min(2, os.cpu_count() or 1))
+        write_dataset(folder, n=n, seed=seed, size=size, mix=mix, workers=workers)
     return manifest
 
 
@@ -103,44 +104,127 @@ def _digest(manifest: Path, extra: dict[str, Any]) -> str:
 
 # Feature passes run in small batches: on a CPU the frozen prefix ran 141 images/s at batch 8 and
 # 70 at batch 64 (1 thread, channels last; benchmarks/bench_training.py). Larger batches spill the caches.
-FEATURE_BATCH = 8
+# A GPU wants large ones.
+FEATURE_BATCH = {"cpu": 8, "cuda": 128}
+TEXT_BATCH = 64
+
+
+def feature_batch(device: torch.device) -> int:
+    return FEATURE_BATCH.get(device.type, FEATURE_BATCH["cpu"])
+
+
+def loader_workers(device: torch.device, requested: int | None = None) -> int:
+    """Processes that read or render images for a feature pass.
+
+    On a CPU one, beside the network's threads (2 torch threads beside a busy renderer on 2 cores
+    ran at half the speed of 1); on a GPU every core but one, since rendering is then the slow half.
+    """
+    if requested is not None:
+        return max(0, requested)
+    return max(1, (os.cpu_count() or 2) - 1) if device.type == "cuda" else 1
+
+
+class PairImages(Dataset):
+    """Preprocessed (photo, x-ray) tensors of manifest records, read from disk."""
+
+    def __init__(self, records: list[Record], preprocess: PreprocessConfig) -> None:
+        self.records = records
+        self.photo_pre = preprocess.for_modality("photo")
+        self.xray_pre = preprocess.for_modality("xray")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        r = self.records[i]
+        with Image.open(r.photo) as photo, Image.open(r.xray) as xray:
+            return to_tensor([photo], self.photo_pre)[0], to_tensor([xray], self.xray_pre)[0]
+
+
+class RenderedViews(Dataset):
+    """Preprocessed (photo, x-ray) tensors of generated shipments 0..n-1, rendered again as `view`."""
+
+    def __init__(
+        self, preprocess: PreprocessConfig, *, seed: int, n: int, view: int, size: int, mix: dict[str, float] | None
+    ) -> None:
+        self.photo_pre = preprocess.for_modality("photo")
+        self.xray_pre = preprocess.for_modality("xray")
+        self.seed, self.n, self.view, self.size, self.mix = seed, n, view, size, mix
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        from models.data.synthetic import render_view
+
+        photo, xray = render_view(self.seed, i, self.view, size=self.size, mix=self.mix)
+        return to_tensor([photo], self.photo_pre)[0], to_tensor([xray], self.xray_pre)[0]
 
 
 @torch.no_grad()
-def compute_features(
-    model: ScanMatchCLIP,
-    tokenizer: Any,
-    records: list[Record],
-    preprocess: PreprocessConfig,
-    *,
-    batch_size: int = FEATURE_BATCH,
-    hflip: bool = True,
-    desc: str = "features",
-) -> FeatureSet:
+def image_features(
+    model: ScanMatchCLIP, images: Dataset, *, hflip: bool, workers: int, desc: str, batch_size: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Frozen-prefix features of every (photo, x-ray) pair in `images`: {"photo", "xray"[, "xray_flip"]}."""
     model.eval()
     device = next(model.parameters()).device
-    photos, xrays, flips, texts = [], [], [], []
-    for start in tqdm(range(0, len(records), batch_size), desc=desc, unit="batch"):
-        part = records[start : start + batch_size]
-        photo_imgs = [Image.open(r.photo) for r in part]
-        xray_imgs = [Image.open(r.xray) for r in part]
-        photo = model.photo_features(to_tensor(photo_imgs, preprocess.for_modality("photo")).to(device))
-        photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
-        xb = to_tensor(xray_imgs, preprocess.for_modality("xray")).to(device)
-        # float16 halves the cache; the tail runs in float32 on it.
-        xrays.append(model.xray_prefix(xb).half().cpu())
-        if hflip:
-            flips.append(model.xray_prefix(torch.flip(xb, dims=[3])).half().cpu())
-        texts.append(model.text_features(tokenizer([r.text for r in part]).to(device)).cpu())
-    return FeatureSet(
-        photo=torch.cat(photos),
-        xray=torch.cat(xrays),
-        xray_flip=torch.cat(flips) if hflip else None,
-        text=torch.cat(texts),
-        label=torch.tensor([r.label for r in records], dtype=torch.long),
-        scenario=[r.scenario for r in records],
-        category=[r.category for r in records],
+    loader = DataLoader(
+        images,
+        batch_size=batch_size or feature_batch(device),
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
     )
+    photos, xrays, flips = [], [], []
+    threads = max(1, torch.get_num_threads() - workers) if device.type == "cpu" else torch.get_num_threads()
+    with _torch_threads(threads), tqdm(total=len(images), desc=desc, unit="pair") as bar:  # type: ignore[arg-type]
+        for photo_batch, xray_batch in loader:
+            photo = model.photo_features(photo_batch.to(device, non_blocking=True))
+            photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
+            xb = xray_batch.to(device, non_blocking=True)
+            # float16 halves the cache; the tail runs in float32 on it.
+            xrays.append(model.xray_prefix(xb).half().cpu())
+            if hflip:
+                flips.append(model.xray_prefix(torch.flip(xb, dims=[3])).half().cpu())
+            bar.update(len(xb))
+    out = {"photo": torch.cat(photos), "xray": torch.cat(xrays)}
+    if hflip:
+        out["xray_flip"] = torch.cat(flips)
+    return out
+
+
+class TextFeatures:
+    """Mean-pooled MiniLM features of listing texts, cached on disk by the texts themselves.
+
+    The frozen text weights load only when a text is missing from the cache, so a machine with a
+    filled cache (`python -m models.train.text_features`) trains without them.
+    """
+
+    def __init__(self, model: ScanMatchCLIP, model_cfg: dict[str, Any], cache_dir: Path) -> None:
+        self.model, self.model_cfg, self.cache_dir = model, model_cfg, cache_dir
+        self.spec = {"text_cfg": model_cfg["text_cfg"], "weights": base_weights.MINILM_SHA256, "v": 1}
+
+    def path(self, texts: list[str], desc: str) -> Path:
+        h = hashlib.sha256(json.dumps(self.spec, sort_keys=True).encode())
+        for t in texts:
+            h.update(t.encode() + b"\0")
+        return self.cache_dir / f"text-{desc}-{h.hexdigest()[:16]}.pt"
+
+    def __call__(self, texts: list[str], desc: str) -> torch.Tensor:
+        # Stored as float16 (half the file, ~5e-4 relative error); the projection runs in float32.
+        saved = _load_or_compute(self.path(texts, desc), lambda: {"text": self._compute(texts, desc).half()})
+        return saved["text"].float()
+
+    @torch.no_grad()
+    def _compute(self, texts: list[str], desc: str) -> torch.Tensor:
+        load_text_weights(self.model)
+        tokenizer = build_tokenizer(self.model_cfg)
+        device = next(self.model.parameters()).device
+        self.model.eval()
+        out = []
+        for start in tqdm(range(0, len(texts), TEXT_BATCH), desc=f"{desc} texts", unit="batch"):
+            tokens = tokenizer(texts[start : start + TEXT_BATCH]).to(device)
+            out.append(self.model.text_features(tokens).float().cpu())
+        return torch.cat(out)
 
 
 def findings_targets(records: list[Record], classes: tuple[str, ...]) -> torch.Tensor:
@@ -152,24 +236,32 @@ def cached_features(
     cache_dir: Path,
     manifest: Path,
     model: ScanMatchCLIP,
-    tokenizer: Any,
+    text: TextFeatures,
     preprocess: PreprocessConfig,
     *,
     hflip: bool,
     desc: str,
+    workers: int,
 ) -> FeatureSet:
     """Features for `manifest`, from the cache when the data and frozen towers are unchanged."""
     key = _digest(
         manifest,
-        {"pre": preprocess.to_dict(), "split": model.split, "photo_split": model.photo_split, "hflip": hflip, "v": 1},
+        {"pre": preprocess.to_dict(), "split": model.split, "photo_split": model.photo_split, "hflip": hflip, "v": 2},
     )
     records = read_manifest(manifest)
-
-    def compute() -> dict[str, Any]:
-        feats = compute_features(model, tokenizer, records, preprocess, hflip=hflip, desc=desc)
-        return {k: v for k, v in feats.__dict__.items() if k not in _ATTACHED}
-
-    feats = FeatureSet(**_load_or_compute(cache_dir / f"{desc}-{key}.pt", compute))
+    saved = _load_or_compute(
+        cache_dir / f"{desc}-{key}.pt",
+        lambda: image_features(model, PairImages(records, preprocess), hflip=hflip, workers=workers, desc=desc),
+    )
+    feats = FeatureSet(
+        photo=saved["photo"],
+        xray=saved["xray"],
+        xray_flip=saved.get("xray_flip"),
+        text=text([r.text for r in records], desc),
+        label=torch.tensor([r.label for r in records], dtype=torch.long),
+        scenario=[r.scenario for r in records],
+        category=[r.category for r in records],
+    )
     if model.findings_classes:
         feats.findings = findings_targets(records, model.findings_classes)
     return feats
@@ -185,13 +277,6 @@ def _load_or_compute(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[
     torch.save(data, tmp)
     tmp.replace(path)
     return data
-
-
-def _render_view(job: tuple[int, int, int, int, dict[str, float] | None]) -> tuple[Image.Image, Image.Image]:
-    from models.data.synthetic import render_view
-
-    seed, index, view, size, mix = job
-    return render_view(seed, index, view, size=size, mix=mix)
 
 
 def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] | None) -> None:
@@ -220,7 +305,7 @@ def view_features(
     size: int,
     mix: dict[str, float] | None,
     views: int,
-    batch_size: int = FEATURE_BATCH,
+    workers: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen-prefix features of views 1..views-1 of generated shipments 0..n-1: (n, views-1, c, h, w) each.
 
@@ -231,18 +316,11 @@ def view_features(
     photos, xrays = [], []
     for view in range(1, views):
         key = hashlib.sha256(json.dumps({**spec, "view": view}, sort_keys=True).encode()).hexdigest()[:16]
-        render = partial(
-            _render_view_features,
-            model,
-            preprocess,
-            seed=seed,
-            n=n,
-            size=size,
-            mix=mix,
-            view=view,
-            batch_size=batch_size,
+        images = RenderedViews(preprocess, seed=seed, n=n, view=view, size=size, mix=mix)
+        saved = _load_or_compute(
+            cache_dir / f"view{view}-{key}.pt",
+            partial(image_features, model, images, hflip=False, workers=workers, desc=f"view {view + 1}"),
         )
-        saved = _load_or_compute(cache_dir / f"view{view}-{key}.pt", render)
         photos.append(saved["photo"])
         xrays.append(saved["xray"])
     return torch.stack(photos, dim=1), torch.stack(xrays, dim=1)
@@ -256,34 +334,3 @@ def _torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-@torch.no_grad()
-def _render_view_features(
-    model: ScanMatchCLIP,
-    preprocess: PreprocessConfig,
-    *,
-    seed: int,
-    n: int,
-    size: int,
-    mix: dict[str, float] | None,
-    view: int,
-    batch_size: int,
-) -> dict[str, torch.Tensor]:
-    model.eval()
-    device = next(model.parameters()).device
-    photos: list[torch.Tensor] = []
-    xrays: list[torch.Tensor] = []
-    # Rendered one process ahead of the feature pass, which leaves that core to the renderer:
-    # 2 torch threads beside a busy renderer on 2 cores ran at half the speed of 1.
-    with _torch_threads(max(1, torch.get_num_threads() - 1)), ProcessPoolExecutor(1) as pool:
-        rendered = pool.map(_render_view, [(seed, i, view, size, mix) for i in range(n)], chunksize=16)
-        with tqdm(total=n, desc=f"view {view + 1}", unit="pair") as bar:
-            for start in range(0, n, batch_size):
-                part = [next(rendered) for _ in range(min(batch_size, n - start))]
-                photo = to_tensor([p for p, _ in part], preprocess.for_modality("photo"))
-                xray = to_tensor([x for _, x in part], preprocess.for_modality("xray"))
-                photos.append(model.photo_features(photo.to(device)).half().cpu())
-                xrays.append(model.xray_prefix(xray.to(device)).half().cpu())
-                bar.update(len(part))
-    return {"photo": torch.cat(photos), "xray": torch.cat(xrays)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import random
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from safetensors.torch import load_file, save_file
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from models.architecture import ScanMatchCLIP, build_model, build_tokenizer
+from models.architecture import ScanMatchCLIP, build_model
+from models.artifact import init_from_artifact
 from models.device import choose_placement
 from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
 from models.layout_head import best_pose_similarity
@@ -24,9 +26,11 @@ from models.preprocess import PreprocessConfig
 from models.train.config import TrainConfig
 from models.train.features import (
     FeatureSet,
+    TextFeatures,
     cached_features,
     check_generated,
     ensure_generated,
+    loader_workers,
     read_manifest,
     view_features,
 )
@@ -180,11 +184,15 @@ def fit_calibration(cos: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 def category_batches(
     categories: list[str], batch_size: int, per_batch: int, gen: torch.Generator
 ) -> list[torch.Tensor]:
-    """Batches of `per_batch` categories, batch_size / per_batch shipments each, covering every shipment once.
+    """Batches of `per_batch` categories, batch_size // per_batch shipments each, all of one size.
 
     With random batches of 128 over 25 categories a photo meets about four others of its kind, so
     InfoNCE is satisfied by telling categories apart and almost never asks which phone is which:
     the instance-level signal recall@1 needs. Grouping puts ~16 of a kind side by side.
+
+    Every batch has the same size: on a GPU, cuDNN plans each convolution per input shape, and
+    batches of varying size stalled an H200 for seconds at each new size. Each category's
+    shipments beyond a multiple of the group size sit out the epoch (another random few each time).
     """
     group = max(1, batch_size // per_batch)
     by_cat: dict[str, list[int]] = {}
@@ -193,20 +201,32 @@ def category_batches(
     chunks: list[torch.Tensor] = []
     for idx in by_cat.values():
         shuffled = torch.tensor(idx)[torch.randperm(len(idx), generator=gen)]
-        chunks.extend(shuffled.split(group))
+        chunks.extend(c for c in shuffled.split(group) if len(c) == group)
     order = torch.randperm(len(chunks), generator=gen).tolist()
     batches = [torch.cat([chunks[j] for j in order[k : k + per_batch]]) for k in range(0, len(order), per_batch)]
-    return [b for b in batches if len(b) >= batch_size // 2]
+    return [b for b in batches if len(b) == group * per_batch]
 
 
-def _lr_lambda(total: int, warmup: int):
-    def fn(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
+class WarmupCosine:
+    """Learning-rate factor: linear warm-up, then a cosine to zero at step `total`.
+
+    `total` may be shortened mid-run (a time budget); being an object, not a closure, it is saved
+    in the scheduler's state and restored on resume.
+    """
+
+    def __init__(self, total: int, warmup: int) -> None:
+        self.total, self.warmup = total, warmup
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup:
+            return (step + 1) / self.warmup
+        progress = (step - self.warmup) / max(1, self.total - self.warmup)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
-    return fn
+
+def epochs_that_fit(*, done: int, planned: int, seconds_per_epoch: float, seconds_left: float) -> int:
+    """How many epochs in all fit when `done` are done and each takes `seconds_per_epoch` (never more than planned)."""
+    return max(done, min(planned, done + int(max(0.0, seconds_left) // max(seconds_per_epoch, 1e-9))))
 
 
 def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | None = None) -> dict[str, Any]:
@@ -217,25 +237,34 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     placement = choose_placement(device)
     dev = placement.device
     model_cfg = json.loads(Path(cfg.model_config).read_text())
-    model = build_model(model_cfg)
+    # The text transformer's weights load only if some listing text is missing from the cache.
+    model = build_model(model_cfg, load_text=False)
     model.freeze_base()
-    tokenizer = build_tokenizer(model_cfg)
+    init = None
+    if cfg.init_from and not resume:
+        init = {"artifact": cfg.init_from, "weights_sha256": init_from_artifact(model, Path(cfg.init_from))}
     preprocess = PreprocessConfig.from_dict(model_cfg["preprocess"])
 
     def manifest(given: str | None, split: str, n: int, seed: int) -> Path:
         if given:
             return Path(given)
-        return ensure_generated(out / "data" / split, n=n, seed=seed, size=cfg.source_size, mix=cfg.mix)
+        return ensure_generated(
+            out / "data" / split, n=n, seed=seed, size=cfg.source_size, mix=cfg.mix, workers=max(2, workers)
+        )
 
     t_feat = time.time()
+    workers = loader_workers(dev, cfg.workers)
     train_manifest = manifest(cfg.train_manifest, "train", cfg.n_train, cfg.train_seed)
     val_manifest = manifest(cfg.val_manifest, "val", cfg.n_val, cfg.val_seed)
     model.to(dev)
+    # cuDNN's autotuner (cudnn.benchmark) stays off: category batches vary in size, and it re-tuned
+    # every conv for each new size (8-10 s stalls between 10 ms steps on an H200, 2026-11-29).
     cache = out / "cache"
+    text = TextFeatures(model, model_cfg, cache)
     train_feats = cached_features(
-        cache, train_manifest, model, tokenizer, preprocess, hflip=cfg.hflip_xray, desc="train"
+        cache, train_manifest, model, text, preprocess, hflip=cfg.hflip_xray, desc="train", workers=workers
     )
-    val_feats = cached_features(cache, val_manifest, model, tokenizer, preprocess, hflip=False, desc="val")
+    val_feats = cached_features(cache, val_manifest, model, text, preprocess, hflip=False, desc="val", workers=workers)
     if cfg.views > 1:
         check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
         train_feats.photo_views, train_feats.xray_views = view_features(
@@ -247,6 +276,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             size=cfg.source_size,
             mix=cfg.mix,
             views=cfg.views,
+            workers=workers,
         )
     feature_seconds = time.time() - t_feat
 
@@ -256,7 +286,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         [{"params": heads, "lr": cfg.lr}, {"params": tail, "lr": cfg.tail_lr}], weight_decay=cfg.weight_decay
     )
     steps_per_epoch = max(1, len(train_feats) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(steps_per_epoch * cfg.epochs, cfg.warmup_steps))
+    schedule = WarmupCosine(steps_per_epoch * cfg.epochs, cfg.warmup_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     scaler = torch.amp.GradScaler("cuda", enabled=placement.autocast)
 
     ckpt_dir = out / "checkpoints"
@@ -275,14 +306,20 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     gen = torch.Generator().manual_seed(cfg.seed)
     if resume and "batch_rng" in state:
         gen.set_state(state["batch_rng"])
+    # Each command plans its own epochs (a resume may raise them) and fits them to its own budget.
+    planned = cfg.epochs
+    schedule.total = steps_per_epoch * planned
+    t_epochs, first_epoch = time.time(), state["epoch"]
     for epoch in range(state["epoch"], cfg.epochs):
+        if epoch >= planned:
+            break
         model.train()
         if cfg.categories_per_batch > 0:
             batches = category_batches(train_feats.category, cfg.batch_size, cfg.categories_per_batch, gen)
         else:
             perm = torch.randperm(len(train_feats), generator=gen)
             batches = list(perm.split(cfg.batch_size))[:steps_per_epoch]
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="step")
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{planned}", unit="step")
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
                 photo_view, xray_view = _view_choice(train_feats, len(idx)), _view_choice(train_feats, len(idx))
@@ -335,6 +372,20 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             state["best"] = score
             save_file(model.trained_state_dict(), str(ckpt_dir / "best.safetensors"))
         state["epoch"] = epoch + 1
+        if cfg.train_minutes is not None:
+            fit = epochs_that_fit(
+                done=epoch + 1,
+                planned=planned,
+                seconds_per_epoch=(time.time() - t_epochs) / (epoch + 1 - first_epoch),
+                seconds_left=cfg.train_minutes * 60 - (time.time() - started),
+            )
+            if fit < planned:
+                tqdm.write(
+                    f"time budget of {cfg.train_minutes:g} minutes: {fit} of {planned} planned epochs fit; "
+                    "the learning-rate schedule now ends with the last of them"
+                )
+                planned = fit
+                schedule.total = steps_per_epoch * planned
         state["batch_rng"] = gen.get_state()
         torch.save(
             {
@@ -365,6 +416,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         "val": val,
         "history": state["history"],
         "device": str(dev),
+        "init_from": init,
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
         "feature_seconds": round(feature_seconds, 1),
         "total_seconds": round(time.time() - started, 1),
         "train_manifest": str(train_manifest),

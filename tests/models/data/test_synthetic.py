@@ -88,3 +88,17 @@ def test_cli_scale_run(tmp_path: Path) -> None:
     main(["--out", str(tmp_path / "s"), "--n", "200", "--seed", "1"])
     records = list(read_manifest(tmp_path / "s" / "manifest.jsonl"))
     assert len(records) == 200 and {r.scenario for r in records} == set(SCENARIOS)
+
+
+def test_the_listing_alone_is_the_listing_of_the_rendered_shipment() -> None:
+    from models.data.synthetic import generate_listing
+
+    mix = {"match": 0.4, "near_substitution": 0.3, "quantity_mismatch": 0.3}
+    for index in range(12):
+        shipment = generate_shipment(seed=5, index=index, size=64, mix=mix)
+        listing = generate_listing(seed=5, index=index, mix=mix)
+        assert (listing.title, listing.description, listing.hts) == (shipment.title, shipment.description, shipment.hts)
+        assert (listing.declared_weight_kg, listing.declared_value) == (
+            shipment.declared_weight_kg,
+            shipment.declared_value,
+        )
