@@ -62,9 +62,9 @@ class TrainConfig:
     # An artifact folder whose trained tensors (sha256-verified) the run starts from instead of the
     # ImageNet-initialised heads and tails: more epochs on top of a shipped model. None: from scratch.
     init_from: str | None = None
-    # A wall-clock limit for the whole command (data, features, training), in minutes. When the
-    # epochs run so far say the planned ones would not fit, fewer are planned and the learning-rate
-    # schedule is shortened to end with the last of them. None: no limit.
+    # A wall-clock limit for the whole command (data, features, training), in minutes. After each
+    # epoch, as many epochs are planned as fit in the time left at that epoch's pace (never more
+    # than `epochs`), and the learning-rate schedule ends with the last of them. None: no limit.
     train_minutes: float | None = None
     # One thread: on a shared 2-core box, 2 OpenMP threads contending with other work ran 7x slower.
     threads: int = 1

@@ -309,10 +309,10 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     # Each command plans its own epochs (a resume may raise them) and fits them to its own budget.
     planned = cfg.epochs
     schedule.total = steps_per_epoch * planned
-    t_epochs, first_epoch = time.time(), state["epoch"]
     for epoch in range(state["epoch"], cfg.epochs):
         if epoch >= planned:
             break
+        t_epoch = time.time()
         model.train()
         if cfg.categories_per_batch > 0:
             batches = category_batches(train_feats.category, cfg.batch_size, cfg.categories_per_batch, gen)
@@ -373,16 +373,18 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             save_file(model.trained_state_dict(), str(ckpt_dir / "best.safetensors"))
         state["epoch"] = epoch + 1
         if cfg.train_minutes is not None:
+            # The latest epoch is the estimate, and the plan may grow back towards cfg.epochs: a first
+            # epoch ran 1.7x slower than the next ones (caches warming, other work on the cores).
             fit = epochs_that_fit(
                 done=epoch + 1,
-                planned=planned,
-                seconds_per_epoch=(time.time() - t_epochs) / (epoch + 1 - first_epoch),
+                planned=cfg.epochs,
+                seconds_per_epoch=time.time() - t_epoch,
                 seconds_left=cfg.train_minutes * 60 - (time.time() - started),
             )
-            if fit < planned:
+            if fit != planned:
                 tqdm.write(
-                    f"time budget of {cfg.train_minutes:g} minutes: {fit} of {planned} planned epochs fit; "
-                    "the learning-rate schedule now ends with the last of them"
+                    f"time budget of {cfg.train_minutes:g} minutes: {fit} of {cfg.epochs} epochs fit "
+                    f"(planned {planned}); the learning-rate schedule now ends with the last of them"
                 )
                 planned = fit
                 schedule.total = steps_per_epoch * planned
