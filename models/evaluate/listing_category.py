@@ -1,6 +1,7 @@
 """How often an artifact names a listing's category from its photo and text, as the service does.
 
 python -m models.evaluate.listing_category --artifact models/artifacts/scanmatch-effl0-minilm [--n 150] [--seed 31]
+    [--template "a photo of a {}"]
 
 The service takes a listing's category (for the x-ray findings a listing declares, and the HTS
 check) as the taxonomy label whose text embedding is closest to the listing photo's and text's
@@ -26,16 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifact", required=True, type=Path)
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument("--seed", type=int, default=31)
+    parser.add_argument("--template", default="{}", help="prompt wording around each label (the service: '{}')")
     args = parser.parse_args(argv)
 
     categories = tuple(TAXONOMY)
     shipments = [generate_shipment(seed=args.seed, index=i, scenario="match") for i in range(args.n)]
     encoder = load_artifact(args.artifact, name=args.artifact.name, placement=choose_placement("cpu"))
-    prompts = encoder.embed_texts([TAXONOMY[c].label for c in categories])
+    prompts = encoder.embed_texts([args.template.format(TAXONOMY[c].label) for c in categories])
     photo = encoder.embed_images("photo", [s.photo for s in shipments]) @ prompts.T
     text = encoder.embed_texts([s.description for s in shipments]) @ prompts.T
     truth = np.array([categories.index(s.category) for s in shipments])
-    print(f"{args.artifact}: listing category of {args.n} match shipments of seed {args.seed}")
+    where = f"{args.n} match shipments of seed {args.seed}, prompts {args.template!r}"
+    print(f"{args.artifact}: listing category of {where}")
     print("| evidence | accuracy |\n|---|---|")
     for name, scores in (("photo", photo), ("text", text), ("photo + text (the service)", photo + text)):
         print(f"| {name} | {float((scores.argmax(1) == truth).mean()):.3f} |")
