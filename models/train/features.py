@@ -124,13 +124,23 @@ def loader_workers(device: torch.device, requested: int | None = None) -> int:
     return max(1, (os.cpu_count() or 2) - 1) if device.type == "cuda" else 1
 
 
-class PairImages(Dataset):
+class _PairDataset(Dataset):
+    """(photo, x-ray) pairs as preprocessed tensors, each through its own tower's preprocessing."""
+
+    def __init__(self, preprocess: PreprocessConfig) -> None:
+        self.photo_pre = preprocess.for_modality("photo")
+        self.xray_pre = preprocess.for_modality("xray")
+
+    def _tensors(self, photo: Image.Image, xray: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
+        return to_tensor([photo], self.photo_pre)[0], to_tensor([xray], self.xray_pre)[0]
+
+
+class PairImages(_PairDataset):
     """Preprocessed (photo, x-ray) tensors of manifest records, read from disk."""
 
     def __init__(self, records: list[Record], preprocess: PreprocessConfig) -> None:
+        super().__init__(preprocess)
         self.records = records
-        self.photo_pre = preprocess.for_modality("photo")
-        self.xray_pre = preprocess.for_modality("xray")
 
     def __len__(self) -> int:
         return len(self.records)
@@ -138,17 +148,16 @@ class PairImages(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         r = self.records[i]
         with Image.open(r.photo) as photo, Image.open(r.xray) as xray:
-            return to_tensor([photo], self.photo_pre)[0], to_tensor([xray], self.xray_pre)[0]
+            return self._tensors(photo, xray)
 
 
-class RenderedViews(Dataset):
+class RenderedViews(_PairDataset):
     """Preprocessed (photo, x-ray) tensors of generated shipments 0..n-1, rendered again as `view`."""
 
     def __init__(
         self, preprocess: PreprocessConfig, *, seed: int, n: int, view: int, size: int, mix: dict[str, float] | None
     ) -> None:
-        self.photo_pre = preprocess.for_modality("photo")
-        self.xray_pre = preprocess.for_modality("xray")
+        super().__init__(preprocess)
         self.seed, self.n, self.view, self.size, self.mix = seed, n, view, size, mix
 
     def __len__(self) -> int:
@@ -157,20 +166,19 @@ class RenderedViews(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         from models.data.synthetic import render_view
 
-        photo, xray = render_view(self.seed, i, self.view, size=self.size, mix=self.mix)
-        return to_tensor([photo], self.photo_pre)[0], to_tensor([xray], self.xray_pre)[0]
+        return self._tensors(*render_view(self.seed, i, self.view, size=self.size, mix=self.mix))
 
 
 @torch.no_grad()
 def image_features(
-    model: ScanMatchCLIP, images: Dataset, *, hflip: bool, workers: int, desc: str, batch_size: int | None = None
+    model: ScanMatchCLIP, images: Dataset, *, hflip: bool, workers: int, desc: str
 ) -> dict[str, torch.Tensor]:
     """Frozen-prefix features of every (photo, x-ray) pair in `images`: {"photo", "xray"[, "xray_flip"]}."""
     model.eval()
     device = next(model.parameters()).device
     loader = DataLoader(
         images,
-        batch_size=batch_size or feature_batch(device),
+        batch_size=feature_batch(device),
         num_workers=workers,
         pin_memory=device.type == "cuda",
     )

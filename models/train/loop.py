@@ -245,6 +245,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         init = {"artifact": cfg.init_from, "weights_sha256": init_from_artifact(model, Path(cfg.init_from))}
     preprocess = PreprocessConfig.from_dict(model_cfg["preprocess"])
 
+    workers = loader_workers(dev, cfg.workers)
+
     def manifest(given: str | None, split: str, n: int, seed: int) -> Path:
         if given:
             return Path(given)
@@ -253,12 +255,12 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         )
 
     t_feat = time.time()
-    workers = loader_workers(dev, cfg.workers)
     train_manifest = manifest(cfg.train_manifest, "train", cfg.n_train, cfg.train_seed)
     val_manifest = manifest(cfg.val_manifest, "val", cfg.n_val, cfg.val_seed)
     model.to(dev)
-    # cuDNN's autotuner (cudnn.benchmark) stays off: category batches vary in size, and it re-tuned
-    # every conv for each new size (8-10 s stalls between 10 ms steps on an H200, 2026-11-29).
+    # cuDNN's autotuner (cudnn.benchmark) stays off: it re-tunes every conv for each new input shape
+    # (8-20 s stalls between 60-90 ms steps on an H200 when batch sizes varied, 2026-11-29); with
+    # batches of one size it might pay, but that is not measured.
     cache = out / "cache"
     text = TextFeatures(model, model_cfg, cache)
     train_feats = cached_features(

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
 from models.architecture import build_model
 from models.train.config import TrainConfig
-from models.train.features import TextFeatures, read_manifest
+from models.train.features import TextFeatures, listing_text, read_manifest
 
 
 def listing_texts(*, seed: int, n: int, mix: dict[str, float] | None) -> list[str]:
-    """The texts training reads for generated shipments 0..n-1 of stream `seed` (title. description)."""
+    """The texts training reads (`listing_text`) for generated shipments 0..n-1 of stream `seed`."""
     from models.data.synthetic import generate_listing
 
     texts = []
     for i in tqdm(range(n), desc=f"listings of seed {seed}", unit="listing"):
-        listing = generate_listing(seed=seed, index=i, mix=mix)
-        texts.append(f"{listing.title}. {listing.description}".strip())
+        texts.append(listing_text(asdict(generate_listing(seed=seed, index=i, mix=mix))))
     return texts
 
 

@@ -9,10 +9,10 @@ import torch
 
 from models.artifact import load_artifact
 from models.device import choose_placement
-from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
 from models.train.__main__ import main as train_main
 from models.train.loop import _other_view, category_batches, findings_thresholds
 from tests.models.images import sample_images
+from tests.models.train.tiny import tiny_config
 
 
 def test_category_batches_are_one_size_with_few_kinds_each_and_no_shipment_twice() -> None:
@@ -54,21 +54,15 @@ def test_findings_thresholds_hold_the_false_alarm_rate_on_items_absent() -> None
 
 
 def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path) -> None:
-    config = {
-        "name": "tiny",
-        "model_config": str(CONFIGS_DIR / f"{DEFAULT_ENCODER}.json"),
-        "n_train": 48,
-        "n_val": 32,
-        "source_size": 96,
-        "epochs": 1,
-        "batch_size": 16,
-        "categories_per_batch": 4,
-        "views": 2,
-        "warmup_steps": 1,
-        "threads": 1,
-        "mix": {"match": 0.5, "concealment": 0.5},
-        "loss_weights": {"photo_xray": 1.0, "verify": 1.0, "findings": 1.0, "photo_views": 0.5, "xray_views": 0.5},
-    }
+    config = tiny_config(
+        n_train=48,
+        n_val=32,
+        source_size=96,
+        epochs=1,
+        categories_per_batch=4,
+        views=2,
+        loss_weights={"photo_xray": 1.0, "verify": 1.0, "findings": 1.0, "photo_views": 0.5, "xray_views": 0.5},
+    )
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(config))
     out, artifact = tmp_path / "run", tmp_path / "artifact"

@@ -13,25 +13,13 @@ from models import base_weights
 from models.architecture import build_model
 from models.artifact import WEIGHTS, init_from_artifact
 from models.errors import WeightsIntegrityError
-from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
 from models.train.__main__ import main as train_main
 from models.train.features import loader_workers
 from models.train.loop import WarmupCosine, epochs_that_fit
 from models.train.text_features import main as text_features_main
+from tests.models.train.tiny import tiny_config
 
-TINY = {
-    "name": "tiny",
-    "model_config": str(CONFIGS_DIR / f"{DEFAULT_ENCODER}.json"),
-    "n_train": 32,
-    "n_val": 16,
-    "source_size": 64,
-    "epochs": 3,
-    "batch_size": 16,
-    "categories_per_batch": 2,
-    "warmup_steps": 1,
-    "threads": 1,
-    "mix": {"match": 0.5, "concealment": 0.5},
-}
+TINY = tiny_config(n_train=32, n_val=16, source_size=64, epochs=3, categories_per_batch=2)
 
 
 def _refuse_minilm(*_args: object, **_kwargs: object) -> None:
