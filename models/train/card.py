@@ -114,7 +114,8 @@ def render_card(*, cfg: TrainConfig, result: dict[str, Any], command: str, model
     split = int(model_config["xray_trainable_from_block"])
     history = "\n".join(
         f"| {h['epoch']} | {h['roc_auc']:.4f} | {h['concealment_auc']:.4f} | {h['recall_at_1']:.4f} "
-        f"| {h.get('train_recall_at_1', float('nan')):.4f} | {h['elapsed_s']} |"
+        f"| {h.get('train_recall_at_1', float('nan')):.4f} | {h.get('listing_category_acc', float('nan')):.4f} "
+        f"| {h['elapsed_s']} |"
         for h in result["history"]
     )
     val = result["val"]
@@ -176,13 +177,16 @@ scenario mix `{json.dumps(cfg.mix)}`. Evaluation uses other seeds (default 7).
 ## Validation (seed {cfg.val_seed}, best epoch)
 
 ROC-AUC {val["roc_auc"]:.4f}, concealment ROC-AUC {val["concealment_auc"]:.4f},
-photo-to-x-ray recall@1 {val["recall_at_1"]:.4f}. Calibration: `{json.dumps(result["calibration"])}`.
+photo-to-x-ray recall@1 {val["recall_at_1"]:.4f}, listing category named from photo and text
+{val.get("listing_category_acc", float("nan")):.4f}. Calibration: `{json.dumps(result["calibration"])}`.
 
 Recall@1 is photo-to-x-ray retrieval among the {result["n_val"]} validation shipments; "train recall@1" is the same
 among as many training shipments (as written, no new views): far above validation means memorising.
+"Listing category" is how often the taxonomy label nearest a listing's photo and text embeddings
+summed is its category, as the service names it.
 
-| epoch | ROC-AUC | concealment AUC | recall@1 | train recall@1 | elapsed s |
-|---|---|---|---|---|---|
+| epoch | ROC-AUC | concealment AUC | recall@1 | train recall@1 | listing category | elapsed s |
+|---|---|---|---|---|---|---|
 {history}
 {_findings(result.get("findings"), cfg.findings_false_alarm_rate)}
 """

@@ -45,6 +45,9 @@ class TrainConfig:
             "text_xray": 0.5,
             "photo_text": 0.25,
             "findings": 1.0,
+            # Listing photo and text against the taxonomy's label texts, as the service reads them.
+            "photo_label": 0.25,
+            "text_label": 0.25,
         }
     )
     hflip_xray: bool = True

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from models import base_weights
 from models.architecture import ScanMatchCLIP, build_tokenizer, load_text_weights
 from models.preprocess import PreprocessConfig, to_tensor
+from models.taxonomy import CATEGORIES, TAXONOMY
 
 
 @dataclass
@@ -62,6 +63,11 @@ class FeatureSet:
 
 def listing_text(row: dict[str, Any]) -> str:
     return f"{row.get('title', '')}. {row.get('description', '')}".strip()
+
+
+def label_texts() -> list[str]:
+    """The taxonomy's labels as the service embeds them to name a listing's category."""
+    return [TAXONOMY[c].label for c in CATEGORIES]
 
 
 def read_manifest(path: Path) -> list[Record]:

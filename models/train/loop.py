@@ -23,6 +23,7 @@ from models.device import choose_placement
 from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
 from models.layout_head import best_pose_similarity
 from models.preprocess import PreprocessConfig
+from models.taxonomy import CATEGORIES, TAXONOMY
 from models.train.config import TrainConfig
 from models.train.features import (
     FeatureSet,
@@ -30,6 +31,7 @@ from models.train.features import (
     cached_features,
     check_generated,
     ensure_generated,
+    label_texts,
     loader_workers,
     read_manifest,
     view_features,
@@ -129,6 +131,15 @@ def _second_views(
     return out
 
 
+def category_indices(categories: list[str]) -> torch.Tensor:
+    """Each shipment's index in `CATEGORIES`; -100 (ignored by the label losses) for one outside it."""
+    return torch.tensor([CATEGORIES.index(c) if c in TAXONOMY else -100 for c in categories], dtype=torch.long)
+
+
+def _label_embeddings(model: ScanMatchCLIP, label_feats: torch.Tensor, device: torch.device) -> torch.Tensor:
+    return F.normalize(model.text_head(label_feats.to(device)), dim=-1)
+
+
 def findings_thresholds(probs: np.ndarray, targets: np.ndarray, classes: tuple[str, ...], rate: float) -> dict:
     """Per item: the probability above which an x-ray is reported to show it, at `rate` false alarms."""
     out = {}
@@ -147,14 +158,24 @@ def findings_thresholds(probs: np.ndarray, targets: np.ndarray, classes: tuple[s
 
 @torch.no_grad()
 def evaluate_features(
-    model: ScanMatchCLIP, feats: FeatureSet, device: torch.device, *, first: int | None = None
+    model: ScanMatchCLIP,
+    feats: FeatureSet,
+    device: torch.device,
+    *,
+    first: int | None = None,
+    label_feats: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """Metrics over the first `first` shipments of `feats` (all by default), as written (no views)."""
+    """Metrics over the first `first` shipments of `feats` (all by default), as written (no views).
+
+    With `label_feats` (the label texts' frozen features), also how often the label nearest a
+    listing's photo and text embeddings summed is its category, as the service names it.
+    """
     model.eval()
     n = len(feats) if first is None else min(first, len(feats))
     outs = [_embed(model, feats, torch.arange(s, min(s + 256, n)), device, flip=False) for s in range(0, n, 256)]
     poses = torch.cat([o[0] for o in outs]).float().cpu()
     xray_t = torch.cat([o[1] for o in outs]).float().cpu()
+    text = torch.cat([o[2] for o in outs]).float().cpu()
     sims = best_pose_similarity(poses, xray_t).numpy()
     xray = xray_t.numpy()
     labels = feats.label[:n].numpy()
@@ -165,6 +186,13 @@ def evaluate_features(
         "recall_at_1": recall_from_similarity(sims, labels, 1),
         "cosine": cos,
     }
+    if label_feats is not None:
+        prompts = _label_embeddings(model, label_feats, device).float().cpu()
+        named = ((poses[:, 0] + text) @ prompts.T).argmax(1)
+        truth = category_indices(feats.category[:n])
+        known = truth >= 0
+        right = (named[known] == truth[known]).float()
+        out["listing_category_acc"] = float(right.mean()) if known.any() else float("nan")
     if model.findings is not None and feats.findings is not None:
         probs = torch.sigmoid(model.findings_logits(torch.from_numpy(xray).to(device))).cpu().numpy()
         targets = feats.findings[:n].numpy()
@@ -267,6 +295,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         cache, train_manifest, model, text, preprocess, hflip=cfg.hflip_xray, desc="train", workers=workers
     )
     val_feats = cached_features(cache, val_manifest, model, text, preprocess, hflip=False, desc="val", workers=workers)
+    label_feats = text(label_texts(), "labels")
+    train_category = category_indices(train_feats.category)
     if cfg.views > 1:
         check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
         train_feats.photo_views, train_feats.xray_views = view_features(
@@ -350,6 +380,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
                     logit_bias=model.clip.logit_bias,
                     weights=cfg.loss_weights,
                     photo_poses=poses.float() if poses.shape[1] > 1 else None,
+                    labels=_label_embeddings(model, label_feats, dev).float(),
+                    category=train_category[idx].to(dev),
                     **others,
                 )
             opt.zero_grad(set_to_none=True)
@@ -358,7 +390,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             scaler.update()
             sched.step()
             bar.set_postfix(loss=f"{loss.item():.3f}", verify=f"{parts['verify']:.3f}")
-        val = evaluate_features(model, val_feats, dev)
+        val = evaluate_features(model, val_feats, dev, label_feats=label_feats)
         score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
         # The same retrieval among as many training shipments: far above validation means memorising.
         seen = evaluate_features(model, train_feats, dev, first=len(val_feats))
@@ -404,7 +436,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         (ckpt_dir / "last.pt.tmp").replace(ckpt_dir / "last.pt")
 
     model.load_state_dict(load_file(str(ckpt_dir / "best.safetensors")), strict=False)
-    val = evaluate_features(model, val_feats, dev)
+    val = evaluate_features(model, val_feats, dev, label_feats=label_feats)
     calibration = fit_calibration(val.pop("cosine"), val_feats.label.numpy())
     findings = None
     if "findings_probs" in val and val_feats.findings is not None:

@@ -48,9 +48,12 @@ def total_loss(
     photo_other: torch.Tensor | None = None,
     xray_other: torch.Tensor | None = None,
     photo_poses: torch.Tensor | None = None,
+    labels: torch.Tensor | None = None,
+    category: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """`photo` is each photo as photographed; `photo_poses` (n, k, d), when given, the poses it is
-    matched to x-rays in (`models.layout_head`)."""
+    matched to x-rays in (`models.layout_head`). `labels` (k, d), when given, are the embedded
+    category labels ("kitchen knife") and `category` (n,) each listing's label index (-100: none)."""
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
     everyone = torch.ones_like(match)
@@ -62,6 +65,11 @@ def total_loss(
         # Photos and listing text always belong together, whatever the x-ray shows.
         "photo_text": paired_infonce(photo, text, scale, everyone),
     }
+    if labels is not None and category is not None and bool((category >= 0).any()):
+        # The service names a listing's category as the label nearest its photo and text; without
+        # this, longer training let the labels drift from the photos (0.96 to 0.87 accuracy).
+        parts["photo_label"] = F.cross_entropy(scale * photo @ labels.T, category, ignore_index=-100)
+        parts["text_label"] = F.cross_entropy(scale * text @ labels.T, category, ignore_index=-100)
     if findings_logits is not None and findings_targets is not None:
         # What the x-ray shows, whatever was declared: a knife in a laptop parcel is a knife.
         parts["findings"] = F.binary_cross_entropy_with_logits(findings_logits, findings_targets)

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from models.architecture import build_model
 from models.train.config import TrainConfig
-from models.train.features import TextFeatures, listing_text, read_manifest
+from models.train.features import TextFeatures, label_texts, listing_text, read_manifest
 
 
 def listing_texts(*, seed: int, n: int, mix: dict[str, float] | None) -> list[str]:
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     # Only the text tower runs here: the image towers keep their random initialisation.
     model = build_model(model_cfg, load_base=False)
     text = TextFeatures(model, model_cfg, args.out / "cache")
-    for split, texts in split_texts(cfg).items():
+    # The taxonomy's labels too: the label losses and the listing-category check embed them.
+    for split, texts in (split_texts(cfg) | {"labels": label_texts()}).items():
         feats = text(texts, split)
         print(f"{split}: {tuple(feats.shape)} -> {text.path(texts, split)}")
     return 0

@@ -61,7 +61,15 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
         epochs=1,
         categories_per_batch=4,
         views=2,
-        loss_weights={"photo_xray": 1.0, "verify": 1.0, "findings": 1.0, "photo_views": 0.5, "xray_views": 0.5},
+        loss_weights={
+            "photo_xray": 1.0,
+            "verify": 1.0,
+            "findings": 1.0,
+            "photo_views": 0.5,
+            "xray_views": 0.5,
+            "photo_label": 0.25,
+            "text_label": 0.25,
+        },
     )
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(config))
@@ -78,6 +86,8 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
     assert state["epoch"] == 2 and state["history"][0] == first["history"][0]
     metrics = {"roc_auc", "concealment_auc", "recall_at_1", "train_recall_at_1", "findings_auc"}
     assert metrics <= set(state["history"][1])
+    # Naming a listing's category from its photo and text, as the service does, is tracked per epoch.
+    assert 0.0 <= state["history"][1]["listing_category_acc"] <= 1.0
 
     encoder = load_artifact(artifact, name="tiny", placement=choose_placement("cpu"))
     xrays = encoder.embed_images("xray", sample_images(3, seed=4))

@@ -44,3 +44,27 @@ def test_view_losses_reward_embedding_two_renderings_of_the_same_goods_alike() -
     other, _ = total_loss(**common, photo_other=x.roll(1, dims=0), xray_other=x.roll(1, dims=0))
     assert set(parts) >= {"photo_views", "xray_views"} and parts["xray_views"] > 0.0
     assert same < other
+
+
+def test_label_losses_reward_photos_and_texts_near_their_category_label() -> None:
+    labels = F.normalize(torch.randn(5, 8), dim=-1)
+    category = torch.tensor([0, 1, 2, 3, 4, -100])  # the last listing's category is not in the taxonomy
+    near = F.normalize(torch.cat([labels, torch.randn(1, 8)]), dim=-1)
+    far = near.roll(1, dims=0)
+    common = {
+        "xray": near,
+        "match": torch.ones(6, dtype=torch.long),
+        "logit_scale": torch.tensor(2.3),
+        "logit_bias": torch.tensor(-5.0),
+        "weights": {"photo_label": 1.0, "text_label": 1.0},
+        "labels": labels,
+        "category": category,
+    }
+    good, parts = total_loss(photo=near, text=near, **common)
+    bad, _ = total_loss(photo=far, text=near, **common)
+    worse, _ = total_loss(photo=far, text=far, **common)
+    assert set(parts) >= {"photo_label", "text_label"}
+    assert good < bad < worse
+    # Without labels the terms are left out, not zero-filled.
+    _, no_labels = total_loss(photo=near, text=near, **{**common, "labels": None})
+    assert "photo_label" not in no_labels

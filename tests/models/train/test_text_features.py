@@ -34,7 +34,8 @@ def test_a_run_with_cached_texts_trains_without_the_text_weights_and_keeps_to_it
     cfg_path.write_text(json.dumps({**TINY, "train_minutes": 0.01}))
     out = tmp_path / "run"
     assert text_features_main(["--config", str(cfg_path), "--out", str(out)]) == 0
-    assert len(list((out / "cache").glob("text-*.pt"))) == 2
+    # The two splits and the taxonomy labels (the label losses embed them).
+    assert len(list((out / "cache").glob("text-*.pt"))) == 3
 
     monkeypatch.setattr(base_weights, "load_minilm", _refuse_minilm)
     artifact = tmp_path / "artifact"
