@@ -20,7 +20,7 @@ from models.data.manifest import ManifestRecord, read_manifest
 from models.data.synthetic import CATEGORIES, write_dataset
 from models.evaluate.methods import encoder_embeddings, opencv_embeddings
 from models.evaluate.report import plot_roc, render_report
-from models.evaluate.scoring import score_findings, score_method
+from models.evaluate.scoring import false_alarmed_xrays, score_findings, score_method
 from models.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
 
 
@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     scored = {name: score_method(emb, **common) for name, emb in embeddings.items()}
     if trained.findings is not None:
+        scored["trained"]["xray_findings_false_alarmed"] = false_alarmed_xrays(
+            trained.findings, embeddings["trained"].xray, [r.contents for r in rows]
+        )
         scored["trained"]["xray_findings"] = score_findings(
             trained.findings, embeddings["trained"].xray, [r.contents for r in rows]
         )

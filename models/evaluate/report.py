@@ -78,6 +78,13 @@ def render_report(result: dict[str, Any], *, roc_png: str, command: str) -> str:
             lines.append(
                 f"| {item} | {auc} | {detected} | {f['false_alarm_rate']:.3f} | {f['threshold']:.4f} | {f['n']} |"
             )
+        alarmed = methods["trained"].get("xray_findings_false_alarmed")
+        if alarmed:
+            lines += [
+                "",
+                f"{alarmed['n']} of {alarmed['of']} x-rays alarm for some item they do not hold "
+                "(a verdict with such a finding is a mismatch).",
+            ]
     lines += [
         "",
         f"![ROC]({roc_png})",

@@ -90,3 +90,10 @@ def score_findings(head: FindingsHead, xrays: np.ndarray, contents: list[list[st
             "n": int(holds.sum()),
         }
     return out
+
+
+def false_alarmed_xrays(head: FindingsHead, xrays: np.ndarray, contents: list[list[str]]) -> dict[str, int]:
+    """How many x-rays alarm for some item they do not hold: each such verdict is forced to mismatch."""
+    alarms = head.probabilities(xrays) >= np.asarray(head.thresholds, np.float32)
+    holds = np.array([[item in c for item in head.items] for c in contents])
+    return {"n": int((alarms & ~holds).any(axis=1).sum()), "of": len(contents)}

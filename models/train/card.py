@@ -188,7 +188,7 @@ summed is its category, as the service names it.
 | epoch | ROC-AUC | concealment AUC | recall@1 | train recall@1 | listing category | elapsed s |
 |---|---|---|---|---|---|---|
 {history}
-{_findings(result.get("findings"), cfg.findings_false_alarm_rate)}
+{findings_table(result.get("findings"), cfg.findings_false_alarm_rate, cfg.findings_margin)}
 """
 
 
@@ -215,17 +215,21 @@ def _init(result: dict[str, Any]) -> str:
     )
 
 
-def _findings(findings: dict[str, dict[str, float]] | None, rate: float) -> str:
+def findings_table(findings: dict[str, dict[str, float]] | None, rate: float, margin: float) -> str:
     if not findings:
         return ""
     rows = "\n".join(
-        f"| {item} | {f['threshold']:.4f} | {f['roc_auc']:.4f} | {f['detection_rate']:.4f} | {f['n_positive']} |"
+        f"| {item} | {f['threshold']:.4f} | {f['roc_auc']:.4f} | {f['detection_rate']:.4f} "
+        f"| {f.get('false_alarm_rate', float('nan')):.4f} | {f['n_positive']} |"
         for item, f in findings.items()
     )
     return f"""
-### X-ray findings (validation, alarm threshold at {rate:.0%} false alarms)
+### X-ray findings (validation, alarm threshold at most {rate:.0%} false alarms)
 
-| item | threshold | ROC-AUC | detection rate | x-rays holding it |
-|---|---|---|---|---|
+Each threshold lets at most {rate:.0%} of validation x-rays without the item alarm; where the
+item's x-rays score clearly higher, it rises {margin:g} of the way (in log-odds) towards them.
+
+| item | threshold | ROC-AUC | detection rate | false-alarm rate | x-rays holding it |
+|---|---|---|---|---|---|
 {rows}
 """

@@ -51,3 +51,17 @@ def test_faiss_gallery_nearest_neighbour_accuracy() -> None:
     queries = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.9]], dtype=np.float32)
     out = nn_category_accuracy(gallery, ["mug", "shoe", "lamp"], queries, ["mug", "shoe"])
     assert out["top1_accuracy"] == 0.5 and out["n_queries"] == 2 and out["n_gallery"] == 3
+
+
+def test_an_xray_counts_as_false_alarmed_only_for_items_it_does_not_hold() -> None:
+    from models.encoder import FindingsHead
+    from models.evaluate.scoring import false_alarmed_xrays
+
+    # Two items read off a 2-d embedding: item k's logit is 10 * e[k] - 5.
+    head = FindingsHead(
+        items=("knife", "pills"), weight=10 * np.eye(2, dtype=np.float32), bias=np.full(2, -5.0), thresholds=(0.5, 0.5)
+    )
+    xrays = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0]], np.float32)
+    contents = [["knife", "book"], ["book"], ["book"], ["pills", "knife"]]
+    # Row 0 alarms for the knife it holds; row 1 for a knife it does not hold; rows 2-3 raise nothing false.
+    assert false_alarmed_xrays(head, xrays, contents) == {"n": 1, "of": 4}

@@ -53,6 +53,23 @@ def test_findings_thresholds_hold_the_false_alarm_rate_on_items_absent() -> None
         assert out[name]["detection_rate"] > 0.9 and out[name]["roc_auc"] > 0.9
 
 
+def test_findings_thresholds_sit_between_separated_scores_and_at_the_rate_where_they_overlap() -> None:
+    rng = np.random.default_rng(1)
+    targets = (rng.random((3000, 1)) < 0.2).astype(np.float32)
+    absent, present = targets[:, 0] == 0, targets[:, 0] == 1
+    separated = np.where(targets == 1, 0.7 + 0.3 * rng.random((3000, 1)), 0.05 * rng.random((3000, 1)))
+    (bare,) = findings_thresholds(separated, targets, ("handgun",), 0.01).values()
+    (sep,) = findings_thresholds(separated, targets, ("handgun",), 0.01, margin=0.5).values()
+    # Midway in log-odds between the absent 99th percentile (~0.05) and the present 1st (~0.7).
+    assert bare["threshold"] < 0.05 < sep["threshold"] < 0.7
+    assert sep["false_alarm_rate"] == 0.0 < bare["false_alarm_rate"] and sep["detection_rate"] == 1.0
+    overlapping = np.clip(0.5 * rng.random((3000, 1)) + 0.3 * targets, 0, 1)
+    (over,) = findings_thresholds(overlapping, targets, ("handgun",), 0.01, margin=0.5).values()
+    assert over["threshold"] == round(float(np.quantile(overlapping[absent, 0], 0.99)), 4)
+    assert 0.005 <= over["false_alarm_rate"] <= 0.011 and over["detection_rate"] < 1.0
+    assert present.sum() > 0
+
+
 def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path) -> None:
     config = tiny_config(
         n_train=48,
