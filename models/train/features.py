@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,9 @@ class FeatureSet:
     text: torch.Tensor  # (n, 384) mean-pooled MiniLM features
     label: torch.Tensor  # (n,) long
     scenario: list[str]
-    category: list[str]
+    category: list[str]  # what the listing declares (the photo shows it)
+    # What the x-ray mainly shows (the parcel's first content; "" for an empty parcel).
+    content: list[str] = field(default_factory=list)
     # (n, k) 1.0 where the parcel holds findings class j; set from the manifest, never cached.
     findings: torch.Tensor | None = None
     # (n, views - 1, c, h, w) float16: the same shipments photographed and scanned again.
@@ -275,6 +277,7 @@ def cached_features(
         label=torch.tensor([r.label for r in records], dtype=torch.long),
         scenario=[r.scenario for r in records],
         category=[r.category for r in records],
+        content=[r.contents[0] if r.contents else "" for r in records],
     )
     if model.findings_classes:
         feats.findings = findings_targets(records, model.findings_classes)

@@ -317,6 +317,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     val_feats = cached_features(cache, val_manifest, model, text, preprocess, hflip=False, desc="val", workers=workers)
     label_feats = text(label_texts(), "labels")
     train_category = category_indices(train_feats.category)
+    train_content = category_indices(train_feats.content)
     if cfg.views > 1:
         check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
         train_feats.photo_views, train_feats.xray_views = view_features(
@@ -402,6 +403,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
                     photo_poses=poses.float() if poses.shape[1] > 1 else None,
                     labels=_label_embeddings(model, label_feats, dev).float(),
                     category=train_category[idx].to(dev),
+                    xray_category=train_content[idx].to(dev),
                     **others,
                 )
             opt.zero_grad(set_to_none=True)

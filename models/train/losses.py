@@ -50,10 +50,12 @@ def total_loss(
     photo_poses: torch.Tensor | None = None,
     labels: torch.Tensor | None = None,
     category: torch.Tensor | None = None,
+    xray_category: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """`photo` is each photo as photographed; `photo_poses` (n, k, d), when given, the poses it is
     matched to x-rays in (`models.layout_head`). `labels` (k, d), when given, are the embedded
-    category labels ("kitchen knife") and `category` (n,) each listing's label index (-100: none)."""
+    category labels ("kitchen knife"), `category` (n,) each listing's label index and
+    `xray_category` (n,) the label index of what each x-ray mainly shows (-100: none)."""
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
     everyone = torch.ones_like(match)
@@ -70,6 +72,10 @@ def total_loss(
         # this, longer training let the labels drift from the photos (0.96 to 0.87 accuracy).
         parts["photo_label"] = F.cross_entropy(scale * photo @ labels.T, category, ignore_index=-100)
         parts["text_label"] = F.cross_entropy(scale * text @ labels.T, category, ignore_index=-100)
+    if labels is not None and xray_category is not None and bool((xray_category >= 0).any()):
+        # X-rays of one kind of goods near that kind's label: what inspectors' labelled scans and
+        # the service's "what does this x-ray resemble" search by.
+        parts["xray_label"] = F.cross_entropy(scale * xray @ labels.T, xray_category, ignore_index=-100)
     if findings_logits is not None and findings_targets is not None:
         # What the x-ray shows, whatever was declared: a knife in a laptop parcel is a knife.
         parts["findings"] = F.binary_cross_entropy_with_logits(findings_logits, findings_targets)

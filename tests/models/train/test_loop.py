@@ -86,6 +86,7 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
             "xray_views": 0.5,
             "photo_label": 0.25,
             "text_label": 0.25,
+            "xray_label": 0.25,
         },
     )
     cfg_path = tmp_path / "tiny.json"

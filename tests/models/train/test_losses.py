@@ -68,3 +68,22 @@ def test_label_losses_reward_photos_and_texts_near_their_category_label() -> Non
     # Without labels the terms are left out, not zero-filled.
     _, no_labels = total_loss(photo=near, text=near, **{**common, "labels": None})
     assert "photo_label" not in no_labels
+
+
+def test_the_xray_label_loss_rewards_xrays_near_the_label_of_what_they_show() -> None:
+    labels = F.normalize(torch.randn(4, 8), dim=-1)
+    shows = torch.tensor([2, 0, 3, -100])  # the last parcel is empty
+    near = F.normalize(torch.cat([labels[[2, 0, 3]], torch.randn(1, 8)]), dim=-1)
+    common = {
+        "photo": near,
+        "text": near,
+        "match": torch.ones(4, dtype=torch.long),
+        "logit_scale": torch.tensor(2.3),
+        "logit_bias": torch.tensor(-5.0),
+        "weights": {"xray_label": 1.0},
+        "labels": labels,
+        "xray_category": shows,
+    }
+    good, parts = total_loss(xray=near, **common)
+    bad, _ = total_loss(xray=near.roll(1, dims=0), **common)
+    assert "xray_label" in parts and good < bad
