@@ -22,6 +22,13 @@ from models.device import choose_placement
 from models.encoder import Encoder
 
 
+def as_received(xray: Image.Image) -> Image.Image:
+    """A generated x-ray after the PNG round trip a carrier's upload takes, as the service reads it."""
+    buf = io.BytesIO()
+    xray.save(buf, format="PNG")
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
 def concealed_detection(encoder: Encoder, *, seed: int, n: int) -> tuple[Counter[str], Counter[str], list[str]]:
     """(hidden items per kind, reported per kind, misses as 'index category item')."""
     if encoder.findings is None:
@@ -31,10 +38,7 @@ def concealed_detection(encoder: Encoder, *, seed: int, n: int) -> tuple[Counter
     misses: list[str] = []
     for index in range(n):
         shipment = generate_shipment(seed=seed, index=index, scenario="concealment")
-        buf = io.BytesIO()
-        shipment.xray.save(buf, format="PNG")
-        xray = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-        findings = encoder.findings(encoder.embed_images("xray", [xray])[0])
+        findings = encoder.findings(encoder.embed_images("xray", [as_received(shipment.xray)])[0])
         known, present = {f.item for f in findings}, {f.item for f in findings if f.present}
         for item in (c for c in shipment.contents[1:] if c in known):
             hidden[item] += 1

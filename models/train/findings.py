@@ -3,14 +3,13 @@
 Training sets each item's alarm threshold on its validation split (`loop.findings_thresholds`).
 When that rule changes, this applies it to a trained artifact without training again: it renders
 the artifact's validation shipments (the seed its provenance records, as training wrote them),
-reads their x-rays through PNG as the service receives them, and rewrites the thresholds in
+reads their x-rays through PNG as the service receives them (`as_received`), and rewrites the thresholds in
 `config.json`, the findings table of the model card, and the checksums. The weights are untouched.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import shlex
@@ -18,12 +17,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from models.artifact import CARD, CONFIG, load_artifact, write_checksums
 from models.data.synthetic import generate_shipment
 from models.device import choose_placement
+from models.evaluate.concealed import as_received
 from models.train.card import findings_table
 from models.train.config import DEFAULT_MIX, TrainConfig
 from models.train.loop import findings_thresholds
@@ -39,14 +38,9 @@ def validation_probabilities(folder: Path, *, seed: int, n: int, size: int) -> t
     for start in tqdm(range(0, n, 32), desc=f"validation x-rays of seed {seed}", unit="batch"):
         indices = range(start, min(n, start + 32))
         batch = [generate_shipment(seed=seed, index=i, size=size, mix=DEFAULT_MIX) for i in indices]
-        xrays = []
-        for s in batch:
-            buf = io.BytesIO()
-            s.xray.save(buf, format="PNG")
-            xrays.append(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
-        probs.append(encoder.findings.probabilities(encoder.embed_images("xray", xrays)))
-        targets.append([[float(item in s.contents) for item in items] for s in batch])
-    return np.concatenate(probs), np.array(sum(targets, []), np.float32), items
+        probs.append(encoder.findings.probabilities(encoder.embed_images("xray", [as_received(s.xray) for s in batch])))
+        targets.append(np.array([[float(item in s.contents) for item in items] for s in batch], np.float32))
+    return np.concatenate(probs), np.concatenate(targets), items
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
@@ -140,11 +141,6 @@ def _label_embeddings(model: ScanMatchCLIP, label_feats: torch.Tensor, device: t
     return F.normalize(model.text_head(label_feats.to(device)), dim=-1)
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 def findings_thresholds(
     probs: np.ndarray, targets: np.ndarray, classes: tuple[str, ...], rate: float, margin: float = 0.0
 ) -> dict:
@@ -164,8 +160,9 @@ def findings_thresholds(
         if positives.size and negatives.size:
             weakest = float(np.quantile(positives, rate))
             if weakest > threshold:
-                lifted = _logit(threshold) + margin * (_logit(weakest) - _logit(threshold))
-                threshold = 1.0 / (1.0 + math.exp(-lifted))
+                # Clipped: a probability of exactly 0 or 1 (float32 saturation) has no finite log-odds.
+                low, high = logit(np.clip([threshold, weakest], 1e-6, 1 - 1e-6))
+                threshold = float(expit(low + margin * (high - low)))
         out[name] = {
             "threshold": round(threshold, 4),
             "roc_auc": round(verification_auc(probs[:, j], targets[:, j]), 4),
@@ -315,7 +312,8 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         cache, train_manifest, model, text, preprocess, hflip=cfg.hflip_xray, desc="train", workers=workers
     )
     val_feats = cached_features(cache, val_manifest, model, text, preprocess, hflip=False, desc="val", workers=workers)
-    label_feats = text(label_texts(), "labels")
+    # On the device once: the label texts go through the (trained) text head at every step.
+    label_feats = text(label_texts(), "labels").to(dev)
     train_category = category_indices(train_feats.category)
     train_content = category_indices(train_feats.content)
     if cfg.views > 1:

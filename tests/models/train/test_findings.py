@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,7 @@ def test_thresholds_are_set_again_and_the_weights_left_alone(artifact: Path) -> 
 
 
 def test_an_artifact_without_a_validation_seed_is_refused(artifact: Path, tmp_path: Path) -> None:
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for f in artifact.iterdir():
-        (copy / f.name).write_bytes(f.read_bytes())
+    copy = Path(shutil.copytree(artifact, tmp_path / "copy"))
     cfg = json.loads((copy / CONFIG).read_text())
     del cfg["provenance"]["val_seed"]
     (copy / CONFIG).write_text(json.dumps(cfg))
