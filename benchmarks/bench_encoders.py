@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.encoder import Encoder
-from models.registry import list_encoders, load_encoder
+from models.encoders.encoder import Encoder
+from models.encoders.registry import list_encoders, load_encoder
 
 
 def _images(n: int, size: int = 256) -> list[Image.Image]:

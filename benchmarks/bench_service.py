@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 from sqlalchemy import insert
 
-from models.data.synthetic import generate_shipment
+from models.generator.synthetic import generate_shipment
 from service.db.engine import make_engine
 from service.db.migrate import upgrade
 from service.db.tables import Embedding, StoredImage
@@ -123,7 +123,7 @@ def at_scale(args: argparse.Namespace, n: int, workdir: Path) -> tuple[float, fl
     upgrade(url)
     server = Server(workdir / f"scale-{n}", url, SCANMATCH_MATCHING__ENCODER=args.encoder)
     shop, courier, inspector = server.key("marketplace", "S"), server.key("carrier", "C"), server.key("inspector", "I")
-    from models.registry import load_encoder
+    from models.encoders.registry import load_encoder
 
     encoder = load_encoder(args.encoder, device="cpu")
     rng = np.random.default_rng(0)

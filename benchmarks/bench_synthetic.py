@@ -19,7 +19,7 @@ import time  # noqa: E402
 
 import cv2  # noqa: E402
 
-from models.data.synthetic import generate_shipment  # noqa: E402
+from models.generator.synthetic import generate_shipment  # noqa: E402
 
 
 def _rate(n: int, size: int, encode: bool) -> float:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import torch
 
-from models.architecture import ScanMatchCLIP, build_model
-from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from models.encoders.architecture import ScanMatchCLIP, build_model
+from models.encoders.registry import CONFIGS_DIR, DEFAULT_ENCODER
 
 
 def _layout(model: ScanMatchCLIP, channels_last: bool) -> ScanMatchCLIP:

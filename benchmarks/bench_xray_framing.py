@@ -1,5 +1,5 @@
-"""CPU cost of framing, per image, by image size: x-rays on their contents (`models.xray_align`)
-and listing photos on the product (`models.photo_align`).
+"""CPU cost of framing, per image, by image size: x-rays on their contents (`models.encoders.framing`)
+and listing photos on the product (`models.encoders.photo_align`).
 
 python benchmarks/bench_xray_framing.py [--n 60] [--sizes 256 512]
 
@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from PIL import Image
 
-from models.data.synthetic import generate_shipment
-from models.photo_align import align_photo
-from models.xray_align import align_xray
+from models.encoders.framing import frame_xray
+from models.encoders.photo_align import align_photo
+from models.generator.synthetic import generate_shipment
 
 
 def _ms_per_image(frame: Callable[[Image.Image], Image.Image], images: list[Image.Image]) -> float:
@@ -37,7 +37,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for size in args.sizes:
         shipments = [generate_shipment(seed=9, index=i, size=size) for i in range(args.n)]
-        xray = _ms_per_image(align_xray, [s.xray for s in shipments])
+        xray = _ms_per_image(frame_xray, [s.xray for s in shipments])
         photo = _ms_per_image(align_photo, [s.photo for s in shipments])
         print(f"| {size} | {len(shipments)} | {xray:.1f} | {photo:.1f} |")
 

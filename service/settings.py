@@ -19,7 +19,7 @@ class ImageLimits(BaseModel):
 
 class Matching(BaseModel):
     enabled: bool = True
-    # The trained photo / x-ray / text model shipped in models/artifacts (see models.registry).
+    # The trained photo / x-ray / text model shipped in models/artifacts (see models.encoders.registry).
     encoder: str = "scanmatch-effl0-minilm"
     device: str | None = None  # None: CUDA when present, else CPU
     max_batch_size: int = Field(default=16, ge=1)

@@ -15,13 +15,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.artifact import CARD, read_config, write_checksums
-from models.data.manifest import ManifestRecord, read_manifest
-from models.data.synthetic import CATEGORIES, write_dataset
+from models.encoders.artifact import CARD, read_config, write_checksums
+from models.encoders.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
 from models.evaluate.methods import encoder_embeddings, opencv_embeddings
 from models.evaluate.report import plot_roc, render_report
 from models.evaluate.scoring import false_alarmed_xrays, score_findings, score_method
-from models.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
+from models.generator.manifest import ManifestRecord, read_manifest
+from models.generator.synthetic import CATEGORIES, write_dataset
 
 
 def _split(folder: Path, *, n: int, seed: int, mix: dict[str, float] | None) -> list[ManifestRecord]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from models.artifact import load_artifact
-from models.data.synthetic import generate_shipment
-from models.device import choose_placement
-from models.encoder import Encoder
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.encoder import Encoder
+from models.generator.synthetic import generate_shipment
 
 
 def as_received(xray: Image.Image) -> Image.Image:

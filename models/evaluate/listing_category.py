@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.artifact import load_artifact
-from models.data.synthetic import generate_shipment
-from models.device import choose_placement
-from models.taxonomy import TAXONOMY
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.taxonomy import TAXONOMY
+from models.generator.synthetic import generate_shipment
 
 
 def main(argv: list[str] | None = None) -> int:

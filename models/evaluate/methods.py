@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from models.encoder import Encoder
+from models.encoders.encoder import Encoder
 
 HOG_SIZE = 128
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from models.artifact import load_artifact
-from models.data.manifest import read_manifest
-from models.device import choose_placement
-from models.encoder import Encoder, best_pose_cosine
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.encoder import Encoder, best_pose_cosine
+from models.generator.manifest import read_manifest
 
 
 def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = False) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror-xrays", action="store_true", help="average each x-ray's embedding with its mirror's")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
-        raise SystemExit(f"{args.manifest}: no such manifest; write one with python -m models.data.synthetic")
+        raise SystemExit(f"{args.manifest}: no such manifest; write one with python -m models.generator.synthetic")
     encoder = load_artifact(args.artifact, name=args.artifact.name, placement=choose_placement("cpu"))
     out = retrieval_errors(encoder, args.manifest, mirror_xrays=args.mirror_xrays)
     mirrored = " (x-rays averaged with their mirror images)" if args.mirror_xrays else ""

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from models.encoder import FindingsHead, best_pose_cosine, pair_cosine
+from models.encoders.encoder import FindingsHead, best_pose_cosine, pair_cosine
 from models.evaluate.gallery import nn_category_accuracy
 from models.evaluate.methods import Embeddings
 from models.evaluate.metrics import (

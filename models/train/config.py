@@ -21,7 +21,7 @@ DEFAULT_MIX = {
 @dataclass
 class TrainConfig:
     name: str = "scanmatch-effl0-minilm"
-    model_config: str = "models/configs/scanmatch-effl0-minilm.json"
+    model_config: str = "models/encoders/configs/scanmatch-effl0-minilm.json"
     # Seeds 1001/1002 are reserved for training/validation; evaluation uses other seeds (default 7).
     train_seed: int = 1001
     val_seed: int = 1002

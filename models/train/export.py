@@ -10,11 +10,11 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 
-from models import base_weights
-from models.architecture import ScanMatchCLIP
-from models.artifact import CARD, CONFIG, PREPROCESS, WEIGHTS, write_checksums
-from models.integrity import sha256_file
-from models.preprocess import PreprocessConfig
+from models.encoders import base_weights
+from models.encoders.architecture import ScanMatchCLIP
+from models.encoders.artifact import CARD, CONFIG, PREPROCESS, WEIGHTS, write_checksums
+from models.encoders.integrity import sha256_file
+from models.encoders.preprocess import PreprocessConfig
 
 
 def write_artifact(

@@ -24,10 +24,10 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from models import base_weights
-from models.architecture import ScanMatchCLIP, build_tokenizer, load_text_weights
-from models.preprocess import PreprocessConfig, to_tensor
-from models.taxonomy import CATEGORIES, TAXONOMY
+from models.encoders import base_weights
+from models.encoders.architecture import ScanMatchCLIP, build_tokenizer, load_text_weights
+from models.encoders.preprocess import PreprocessConfig, to_tensor
+from models.encoders.taxonomy import CATEGORIES, TAXONOMY
 
 
 @dataclass
@@ -98,7 +98,7 @@ def ensure_generated(folder: Path, *, n: int, seed: int, size: int, mix: dict[st
     """Generate a synthetic split once, in `workers` processes; later runs (and resumes) reuse it."""
     manifest = folder / "manifest.jsonl"
     if not manifest.is_file():
-        from models.data.synthetic import write_dataset
+        from models.generator.synthetic import write_dataset
 
         write_dataset(folder, n=n, seed=seed, size=size, mix=mix, workers=workers)
     return manifest
@@ -172,7 +172,7 @@ class RenderedViews(_PairDataset):
         return self.n
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        from models.data.synthetic import render_view
+        from models.generator.synthetic import render_view
 
         return self._tensors(*render_view(self.seed, i, self.view, size=self.size, mix=self.mix))
 
@@ -298,7 +298,7 @@ def _load_or_compute(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[
 
 def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] | None) -> None:
     """Re-rendered views need the split to be the generator's stream `seed` with this mix, in order."""
-    from models.data.synthetic import generate_shipment
+    from models.generator.synthetic import generate_shipment
 
     for i, r in enumerate(records):
         if r.photo.name != f"s{seed}-{i:07d}-photo.jpg":

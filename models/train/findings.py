@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from models.artifact import CARD, CONFIG, load_artifact, write_checksums
-from models.data.synthetic import generate_shipment
-from models.device import choose_placement
+from models.encoders.artifact import CARD, CONFIG, load_artifact, write_checksums
+from models.encoders.device import choose_placement
 from models.evaluate.concealed import as_received
+from models.generator.synthetic import generate_shipment
 from models.train.card import findings_table
 from models.train.config import DEFAULT_MIX, TrainConfig
 from models.train.loop import findings_thresholds

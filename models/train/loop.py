@@ -18,13 +18,13 @@ from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from models.architecture import ScanMatchCLIP, build_model
-from models.artifact import init_from_artifact
-from models.device import choose_placement
+from models.encoders.architecture import ScanMatchCLIP, build_model
+from models.encoders.artifact import init_from_artifact
+from models.encoders.device import choose_placement
+from models.encoders.layout_head import best_pose_similarity
+from models.encoders.preprocess import PreprocessConfig
+from models.encoders.taxonomy import CATEGORIES, TAXONOMY
 from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
-from models.layout_head import best_pose_similarity
-from models.preprocess import PreprocessConfig
-from models.taxonomy import CATEGORIES, TAXONOMY
 from models.train.config import TrainConfig
 from models.train.features import (
     FeatureSet,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from models.layout_head import best_pose_similarity
+from models.encoders.layout_head import best_pose_similarity
 
 
 def paired_infonce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
@@ -53,7 +53,7 @@ def total_loss(
     xray_category: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """`photo` is each photo as photographed; `photo_poses` (n, k, d), when given, the poses it is
-    matched to x-rays in (`models.layout_head`). `labels` (k, d), when given, are the embedded
+    matched to x-rays in (`models.encoders.layout_head`). `labels` (k, d), when given, are the embedded
     category labels ("kitchen knife"), `category` (n,) each listing's label index and
     `xray_category` (n,) the label index of what each x-ray mainly shows (-100: none)."""
     # Same clamp as open_clip's training: keeps the temperature from collapsing.

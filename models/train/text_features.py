@@ -15,14 +15,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from models.architecture import build_model
+from models.encoders.architecture import build_model
 from models.train.config import TrainConfig
 from models.train.features import TextFeatures, label_texts, listing_text, read_manifest
 
 
 def listing_texts(*, seed: int, n: int, mix: dict[str, float] | None) -> list[str]:
     """The texts training reads (`listing_text`) for generated shipments 0..n-1 of stream `seed`."""
-    from models.data.synthetic import generate_listing
+    from models.generator.synthetic import generate_listing
 
     texts = []
     for i in tqdm(range(n), desc=f"listings of seed {seed}", unit="listing"):

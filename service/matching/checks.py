@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from models.taxonomy import TAXONOMY
+from models.encoders.taxonomy import TAXONOMY
 
 Severity = Literal["info", "low", "medium", "high"]
 WEIGHT: dict[str, float] = {"info": 0.0, "low": 0.1, "medium": 0.25, "high": 0.5}

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from models.encoder import Encoder
+from models.encoders.encoder import Encoder
 from service.batching import MicroBatcher
 from service.db.tables import Embedding, Examination, FilingImage
 from service.domain.images import ImageStore

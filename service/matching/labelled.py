@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from models.encoder import Encoder
+from models.encoders.encoder import Encoder
 from service.db.tables import Embedding, Examination, Filing, FilingImage
 from service.matching.embedder import to_vector
 
@@ -20,7 +20,7 @@ def generated_pairs(
     encoder: Encoder, *, n: int, seed: int, size: int = 256, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) cosines and labels of n synthetic shipments rendered by the paired generator."""
-    from models.data.synthetic import generate_shipment  # only calibration needs the generator
+    from models.generator.synthetic import generate_shipment  # only calibration needs the generator
 
     cosines, labels = np.full((n, 2), np.nan, np.float32), np.zeros(n, np.int64)
     step = encoder.batch_size

@@ -10,11 +10,11 @@ import numpy as np
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.encoder import Encoder
-from models.errors import EncoderError
-from models.registry import load_encoder
-from models.sentences import SentenceEncoder
-from models.taxonomy import TAXONOMY
+from models.encoders.encoder import Encoder
+from models.encoders.errors import EncoderError
+from models.encoders.registry import load_encoder
+from models.encoders.sentences import SentenceEncoder
+from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
 from service.matching import calibration

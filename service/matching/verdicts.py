@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from models.taxonomy import TAXONOMY
+from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, utcnow
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments

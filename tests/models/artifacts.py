@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.architecture import ScanMatchCLIP
-from models.preprocess import PreprocessConfig
+from models.encoders.architecture import ScanMatchCLIP
+from models.encoders.preprocess import PreprocessConfig
 from models.train.export import write_artifact
 
 

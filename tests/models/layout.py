@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from models.architecture import build_model
-from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from models.encoders.architecture import build_model
+from models.encoders.registry import CONFIGS_DIR, DEFAULT_ENCODER
 from tests.models.artifacts import write_test_artifact
 
 
 def layout_config(**extra: Any) -> dict[str, Any]:
-    """The default model config with layout heads (`models.layout_head`) and photos matched in D4."""
+    """The default model config with layout heads (`models.encoders.layout_head`) and photos matched in D4."""
     cfg = json.loads((CONFIGS_DIR / f"{DEFAULT_ENCODER}.json").read_text())
     for key in ("vision_cfg", "xray_cfg"):
         cfg[key] = {**cfg[key], "timm_pool": "", "timm_proj": "none"}

@@ -3,7 +3,7 @@
 python docs/evaluation/view-losses-framed/probes.py --artifact models/artifacts/scanmatch-effl0-minilm \
     --manifest runs/eval-data/eval-s7-n1000/manifest.jsonl --bank runs/eval-data/bank-s1001-n2000/manifest.jsonl
 
-The bank is 2,000 training-stream shipments: python -m models.data.synthetic --out
+The bank is 2,000 training-stream shipments: python -m models.generator.synthetic --out
 runs/eval-data/bank-s1001-n2000 --n 2000 --seed 1001 --workers 2. Prints:
 1. how often the framing's heavier-end decision agrees between two renderings of a parcel (framed
    darkness maps compared under the four flips, first 300 shipments), per category, and the trained
@@ -24,14 +24,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from models.artifact import load_artifact
-from models.data.manifest import read_manifest
-from models.data.synthetic import render_view
-from models.device import choose_placement
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.framing import frame_xray
+from models.encoders.preprocess import to_tensor
 from models.evaluate.metrics import recall_at_k
 from models.evaluate.view_consistency import generated_index
-from models.preprocess import to_tensor
-from models.xray_align import align_xray
+from models.generator.manifest import read_manifest
+from models.generator.synthetic import render_view
 
 FLIPS = {"id": (), "h": (3,), "v": (2,), "hv": (2, 3)}
 
@@ -42,7 +42,7 @@ def recall(photo: np.ndarray, xray: np.ndarray, labels: np.ndarray) -> float:
 
 
 def darkness_map(img: Image.Image) -> np.ndarray:
-    a = np.asarray(align_xray(img)).astype(np.float32)
+    a = np.asarray(frame_xray(img)).astype(np.float32)
     d = 1 - (a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114) / 255
     d = cv2.resize(d, (48, 48), interpolation=cv2.INTER_AREA)
     d = d - d.mean()

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from models.encoders.registry import ARTIFACTS_DIR, DEFAULT_ENCODER
 from models.evaluate.listing_category import main
-from models.registry import ARTIFACTS_DIR, DEFAULT_ENCODER
 
 
 def test_listing_category_reports_the_three_kinds_of_evidence(capsys: pytest.CaptureFixture[str]) -> None:

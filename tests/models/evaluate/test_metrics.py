@@ -54,7 +54,7 @@ def test_faiss_gallery_nearest_neighbour_accuracy() -> None:
 
 
 def test_an_xray_counts_as_false_alarmed_only_for_items_it_does_not_hold() -> None:
-    from models.encoder import FindingsHead
+    from models.encoders.encoder import FindingsHead
     from models.evaluate.scoring import false_alarmed_xrays
 
     # Two items read off a 2-d embedding: item k's logit is 10 * e[k] - 5.

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from models.data.synthetic import write_dataset
+from models.encoders.registry import DEFAULT_ENCODER, default_registry, load_encoder
 from models.evaluate.metrics import recall_at_k
 from models.evaluate.retrieval_errors import main, retrieval_errors
-from models.registry import DEFAULT_ENCODER, default_registry, load_encoder
+from models.generator.synthetic import write_dataset
 
 
 def test_retrieval_errors_count_as_the_evaluation_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

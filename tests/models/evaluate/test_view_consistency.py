@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.data.synthetic import render_view, write_dataset
+from models.encoders.registry import DEFAULT_ENCODER, default_registry, load_encoder
 from models.evaluate.metrics import recall_at_k
 from models.evaluate.view_consistency import main, view_consistency
-from models.registry import DEFAULT_ENCODER, default_registry, load_encoder
+from models.generator.synthetic import render_view, write_dataset
 
 
 def test_view_zero_is_the_written_split(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.artifact import CARD, CONFIG, WEIGHTS, load_artifact, read_checksums
-from models.device import choose_placement
+from models.encoders.artifact import CARD, CONFIG, WEIGHTS, load_artifact, read_checksums
+from models.encoders.device import choose_placement
 from models.train.__main__ import main as train_main
 from models.train.findings import main as findings_main
 from tests.models.train.tiny import tiny_config

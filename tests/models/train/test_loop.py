@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.artifact import load_artifact
-from models.device import choose_placement
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
 from models.train.__main__ import main as train_main
 from models.train.loop import _other_view, category_batches, findings_thresholds
 from tests.models.images import sample_images

@@ -9,10 +9,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from models import base_weights
-from models.architecture import build_model
-from models.artifact import WEIGHTS, init_from_artifact
-from models.errors import WeightsIntegrityError
+from models.encoders import base_weights
+from models.encoders.architecture import build_model
+from models.encoders.artifact import WEIGHTS, init_from_artifact
+from models.encoders.errors import WeightsIntegrityError
 from models.train.__main__ import main as train_main
 from models.train.features import loader_workers
 from models.train.loop import WarmupCosine, epochs_that_fit

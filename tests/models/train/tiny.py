@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from models.encoders.registry import CONFIGS_DIR, DEFAULT_ENCODER
 
 
 def tiny_config(**changes: Any) -> dict[str, Any]:

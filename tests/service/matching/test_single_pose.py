@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from models.artifact import load_artifact
-from models.device import choose_placement
-from models.errors import EncoderError
+from models.encoders.artifact import load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.errors import EncoderError
 from service.matching.matcher import require_single_pose
 from tests.models.layout import write_layout_artifact
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from models.data.synthetic import Shipment, generate_shipment
+from models.generator.synthetic import Shipment, generate_shipment
 from tests.support import auth, carrier_filing, marketplace_filing, multipart
 
 SEED = 23  # never used for training (1001, 1002), evaluation (7) or calibration (11)

@@ -1,4 +1,0 @@
-"""Synthetic paired shipments: product photo + dual-energy parcel x-ray with known contents.
-
-Public API lives in :mod:`models.data.synthetic`; the torch Dataset in :mod:`models.data.dataset`.
-"""

@@ -1,0 +1,196 @@
+"""The Encoder object the service uses: batched, normalised float32 embeddings per modality."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from models.encoders.device import Placement
+from models.encoders.errors import EncoderError
+from models.encoders.preprocess import PreprocessConfig, to_tensor
+
+Modality = Literal["photo", "xray"]
+MODALITIES: tuple[str, ...] = ("photo", "xray")
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling of photo/x-ray cosine into P(match): sigmoid(scale * cos + bias)."""
+
+    scale: float
+    bias: float
+
+    def probability(self, cosine: np.ndarray) -> np.ndarray:
+        return (1.0 / (1.0 + np.exp(-(self.scale * cosine + self.bias)))).astype(np.float32)
+
+
+def best_pose_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+    """Photos (p, d), or in poses (p, k, d), against x-rays (n, d) -> (p, n) cosine.
+
+    A photo embedded in several poses (`Encoder.embed_photo_poses`) matches an x-ray as well as
+    its best pose does (`models.encoders.layout_head`); one pose is the plain cosine.
+    """
+    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
+    if photo.ndim == 2:
+        return photo @ xray.T
+    return np.einsum("pkd,nd->pkn", photo, xray).max(axis=1)
+
+
+def pair_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+    """Row-aligned photos (n, d) or photo poses (n, k, d) and x-rays (n, d) -> (n,) cosine (best pose)."""
+    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
+    if photo.ndim == 2:
+        return np.sum(photo * xray, axis=1)
+    return np.einsum("nkd,nd->nk", photo, xray).max(axis=1)
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: str
+    probability: float
+    threshold: float
+
+    @property
+    def present(self) -> bool:
+        return self.probability >= self.threshold
+
+
+@dataclass(frozen=True)
+class FindingsHead:
+    """Items of concern read off a stored x-ray embedding: sigmoid(W @ e + b) per item.
+
+    Thresholds were set on the validation split at a fixed false-alarm rate (see the model card).
+    """
+
+    items: tuple[str, ...]
+    weight: np.ndarray  # (k, dim) float32, any input scaling of the trained head folded in
+    bias: np.ndarray  # (k,)
+    thresholds: tuple[float, ...]
+
+    def probabilities(self, xrays: np.ndarray) -> np.ndarray:
+        """(n, k) probabilities for row-wise normalised x-ray embeddings (n, dim)."""
+        logits = np.asarray(xrays, np.float32).reshape(-1, self.weight.shape[1]) @ self.weight.T + self.bias
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+    def __call__(self, xray: np.ndarray) -> list[Finding]:
+        """Findings for one normalised x-ray embedding, most probable first."""
+        probs = self.probabilities(xray)[0]
+        found = [Finding(i, round(float(p), 4), t) for i, p, t in zip(self.items, probs, self.thresholds, strict=True)]
+        return sorted(found, key=lambda f: -f.probability)
+
+
+class Encoder:
+    """A loaded, verified encoder. Build it through `models.encoders.registry.load_encoder`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sha256: str,
+        dim: int,
+        preprocess: PreprocessConfig,
+        placement: Placement,
+        image_towers: dict[str, Callable[[torch.Tensor], torch.Tensor]],
+        text_tower: Callable[[Sequence[str]], torch.Tensor] | None,
+        module: torch.nn.Module,
+        calibration: Calibration | None = None,
+        findings: FindingsHead | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        photo_pose_tower: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        photo_poses: int = 1,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.name = name
+        self.sha256 = sha256
+        self.dim = dim
+        self.preprocess = preprocess
+        self.placement = placement
+        self.calibration = calibration
+        self.findings = findings
+        self.batch_size = batch_size
+        self._image_towers = image_towers
+        self._text_tower = text_tower
+        # How many poses a photo is matched to x-rays in (`models.encoders.layout_head`); 1 for most models.
+        self.photo_poses = photo_poses if photo_pose_tower is not None else 1
+        self._photo_pose_tower = photo_pose_tower
+        # Kept so the weights live as long as the encoder does.
+        self.module = module
+
+    @property
+    def version(self) -> str:
+        """Name plus weight hash prefix: what a verdict records as its model version."""
+        return f"{self.name}@{self.sha256[:12]}"
+
+    @property
+    def has_text(self) -> bool:
+        return self._text_tower is not None
+
+    def _run(self, fn: Callable[[], torch.Tensor]) -> np.ndarray:
+        with (
+            torch.inference_mode(),
+            torch.autocast(
+                device_type=self.placement.device.type, dtype=self.placement.dtype, enabled=self.placement.autocast
+            ),
+        ):
+            out = fn()
+        return F.normalize(out.float(), dim=-1).cpu().numpy().astype(np.float32)
+
+    def embed_images(
+        self, modality: Modality, images: Sequence[Image.Image], *, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Embed product photos or x-ray scans: float32 array (n, dim), each row L2-normalised."""
+        if modality not in self._image_towers:
+            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
+        return self._embed_image_batches(self._image_towers[modality], modality, images, (self.dim,), batch_size)
+
+    def embed_photo_poses(self, images: Sequence[Image.Image], *, batch_size: int | None = None) -> np.ndarray:
+        """Product photos in every pose they are matched to x-rays in: float32 (n, photo_poses, dim),
+        each vector L2-normalised, the photo as taken first. Compare with `best_pose_cosine`."""
+        if self._photo_pose_tower is None:
+            return self.embed_images("photo", images, batch_size=batch_size)[:, None]
+        shape = (self.photo_poses, self.dim)
+        return self._embed_image_batches(self._photo_pose_tower, "photo", images, shape, batch_size)
+
+    def _embed_image_batches(
+        self,
+        tower: Callable[[torch.Tensor], torch.Tensor],
+        modality: Modality,
+        images: Sequence[Image.Image],
+        shape: tuple[int, ...],
+        batch_size: int | None,
+    ) -> np.ndarray:
+        preprocess = self.preprocess.for_modality(modality)
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, *shape), dtype=np.float32)]
+        for start in range(0, len(images), step):
+            batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
+            chunks.append(self._run(partial(tower, batch)))
+        return np.concatenate(chunks)
+
+    def embed_texts(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
+        """Embed listing titles or descriptions into the same space: float32 (n, dim), normalised."""
+        if self._text_tower is None:
+            raise EncoderError(f"encoder {self.name!r} has no text tower")
+        tower = self._text_tower
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
+        for start in range(0, len(texts), step):
+            part = list(texts[start : start + step])
+            chunks.append(self._run(partial(tower, part)))
+        return np.concatenate(chunks)
+
+    def match_probability(self, photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
+        """P(x-ray shows what the photo sells) for row-aligned photo (n, dim) or photo-pose
+        (n, photo_poses, dim) and x-ray (n, dim) embeddings."""
+        if self.calibration is None:
+            raise EncoderError(f"encoder {self.name!r} carries no match calibration")
+        return self.calibration.probability(pair_cosine(photo, xray))

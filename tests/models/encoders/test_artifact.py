@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.encoders.architecture import ScanMatchCLIP, build_model
+from models.encoders.artifact import CHECKSUMS, CONFIG, WEIGHTS, load_artifact
+from models.encoders.device import choose_placement
+from models.encoders.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
+from models.encoders.registry import CONFIGS_DIR, DEFAULT_ENCODER
+from tests.models.artifacts import write_test_artifact
+from tests.models.images import sample_images
+
+CPU = choose_placement("cpu")
+
+
+@pytest.fixture(scope="module")
+def model_config() -> dict:
+    return json.loads((CONFIGS_DIR / f"{DEFAULT_ENCODER}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def model(model_config: dict) -> ScanMatchCLIP:
+    return build_model(model_config)
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory: pytest.TempPathFactory, model: ScanMatchCLIP, model_config: dict) -> Path:
+    return write_test_artifact(tmp_path_factory.mktemp("artifact") / "a", model, model_config)
+
+
+def _copy(artifact: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(artifact, tmp_path / "copy"))
+
+
+def test_artifact_loads_and_reproduces_the_model(artifact: Path, model: ScanMatchCLIP) -> None:
+    enc = load_artifact(artifact, name="t", placement=CPU)
+    assert enc.sha256 == json.loads((artifact / CHECKSUMS).read_text())[WEIGHTS]
+    assert enc.version.startswith("t@")
+    assert enc.preprocess.image_size == 160
+    photo = enc.embed_images("photo", sample_images(2))
+    xray = enc.embed_images("xray", sample_images(2, seed=1))
+    probs = enc.match_probability(photo, xray)
+    assert probs.shape == (2,) and np.all((probs > 0) & (probs < 1))
+
+
+def test_changed_weights_are_refused_even_when_random_is_allowed(artifact: Path, tmp_path: Path) -> None:
+    folder = _copy(artifact, tmp_path)
+    data = bytearray((folder / WEIGHTS).read_bytes())
+    data[-1] ^= 0xFF
+    (folder / WEIGHTS).write_bytes(bytes(data))
+    for allow in (False, True):
+        with pytest.raises(WeightsIntegrityError, match="sha256"):
+            load_artifact(folder, name="t", placement=CPU, allow_random=allow)
+
+
+def test_changed_config_is_refused(artifact: Path, tmp_path: Path) -> None:
+    folder = _copy(artifact, tmp_path)
+    cfg = json.loads((folder / CONFIG).read_text())
+    cfg["calibration"]["bias"] = 0.0
+    (folder / CONFIG).write_text(json.dumps(cfg))
+    with pytest.raises(WeightsIntegrityError):
+        load_artifact(folder, name="t", placement=CPU)
+
+
+def test_missing_weights_are_refused_unless_random_is_allowed(artifact: Path, tmp_path: Path) -> None:
+    folder = _copy(artifact, tmp_path)
+    (folder / WEIGHTS).unlink()
+    with pytest.raises(WeightsMissing, match="random"):
+        load_artifact(folder, name="t", placement=CPU)
+    enc = load_artifact(folder, name="t", placement=CPU, allow_random=True)
+    assert enc.sha256 == "random"
+    assert enc.embed_images("xray", sample_images(1)).shape == (1, 256)
+
+
+def test_missing_checksums_are_refused(artifact: Path, tmp_path: Path) -> None:
+    folder = _copy(artifact, tmp_path)
+    (folder / CHECKSUMS).unlink()
+    with pytest.raises(WeightsMissing, match="checksums"):
+        load_artifact(folder, name="t", placement=CPU)
+
+
+def test_untrained_artifact_is_refused(tmp_path: Path, model: ScanMatchCLIP, model_config: dict) -> None:
+    folder = write_test_artifact(tmp_path / "untrained", model, model_config, trained=False)
+    with pytest.raises(RandomWeightsRefused):
+        load_artifact(folder, name="t", placement=CPU)
+    load_artifact(folder, name="t", placement=CPU, allow_random=True)
