@@ -1,5 +1,4 @@
-"""CPU cost of framing, per image, by image size: x-rays on their contents (`models.encoders.framing`)
-and listing photos on the product (`models.encoders.photo_align`).
+"""CPU cost of framing x-rays on their contents (`models.encoders.framing`), per scan, by image size.
 
 python benchmarks/bench_xray_framing.py [--n 60] [--sizes 256 512]
 
@@ -16,7 +15,6 @@ from collections.abc import Callable
 from PIL import Image
 
 from models.encoders.framing import frame_xray
-from models.encoders.photo_align import align_photo
 from models.generator.synthetic import generate_shipment
 
 
@@ -33,13 +31,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=60, help="generated shipments per size")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     args = parser.parse_args()
-    print("| image px | shipments | x-ray ms per scan | photo ms per photo |")
-    print("|---|---|---|---|")
+    print("| image px | shipments | x-ray ms per scan |")
+    print("|---|---|---|")
     for size in args.sizes:
         shipments = [generate_shipment(seed=9, index=i, size=size) for i in range(args.n)]
         xray = _ms_per_image(frame_xray, [s.xray for s in shipments])
-        photo = _ms_per_image(align_photo, [s.photo for s in shipments])
-        print(f"| {size} | {len(shipments)} | {xray:.1f} | {photo:.1f} |")
+        print(f"| {size} | {len(shipments)} | {xray:.1f} |")
 
 
 if __name__ == "__main__":

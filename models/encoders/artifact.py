@@ -143,6 +143,4 @@ def load_artifact(
         calibration=Calibration(scale=calib["scale"], bias=calib["bias"]) if calib else None,
         findings=findings,
         batch_size=batch_size,
-        photo_pose_tower=model.encode_photo_poses if model.photo_poses > 1 else None,
-        photo_poses=model.photo_poses,
     )

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from scipy.special import expit
 
 from models.encoders.device import Placement
 from models.encoders.errors import EncoderError
@@ -29,27 +30,12 @@ class Calibration:
     bias: float
 
     def probability(self, cosine: np.ndarray) -> np.ndarray:
-        return (1.0 / (1.0 + np.exp(-(self.scale * cosine + self.bias)))).astype(np.float32)
-
-
-def best_pose_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
-    """Photos (p, d), or in poses (p, k, d), against x-rays (n, d) -> (p, n) cosine.
-
-    A photo embedded in several poses (`Encoder.embed_photo_poses`) matches an x-ray as well as
-    its best pose does (`models.encoders.layout_head`); one pose is the plain cosine.
-    """
-    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
-    if photo.ndim == 2:
-        return photo @ xray.T
-    return np.einsum("pkd,nd->pkn", photo, xray).max(axis=1)
+        return expit(self.scale * np.asarray(cosine, np.float32) + self.bias).astype(np.float32)
 
 
 def pair_cosine(photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
-    """Row-aligned photos (n, d) or photo poses (n, k, d) and x-rays (n, d) -> (n,) cosine (best pose)."""
-    photo, xray = np.asarray(photo, np.float32), np.asarray(xray, np.float32)
-    if photo.ndim == 2:
-        return np.sum(photo * xray, axis=1)
-    return np.einsum("nkd,nd->nk", photo, xray).max(axis=1)
+    """Row-aligned normalised photos (n, d) and x-rays (n, d) -> (n,) cosine."""
+    return np.sum(np.asarray(photo, np.float32) * np.asarray(xray, np.float32), axis=1)
 
 
 @dataclass(frozen=True)
@@ -78,7 +64,7 @@ class FindingsHead:
     def probabilities(self, xrays: np.ndarray) -> np.ndarray:
         """(n, k) probabilities for row-wise normalised x-ray embeddings (n, dim)."""
         logits = np.asarray(xrays, np.float32).reshape(-1, self.weight.shape[1]) @ self.weight.T + self.bias
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return expit(logits).astype(np.float32)
 
     def __call__(self, xray: np.ndarray) -> list[Finding]:
         """Findings for one normalised x-ray embedding, most probable first."""
@@ -104,8 +90,6 @@ class Encoder:
         calibration: Calibration | None = None,
         findings: FindingsHead | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        photo_pose_tower: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        photo_poses: int = 1,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -119,9 +103,6 @@ class Encoder:
         self.batch_size = batch_size
         self._image_towers = image_towers
         self._text_tower = text_tower
-        # How many poses a photo is matched to x-rays in (`models.encoders.layout_head`); 1 for most models.
-        self.photo_poses = photo_poses if photo_pose_tower is not None else 1
-        self._photo_pose_tower = photo_pose_tower
         # Kept so the weights live as long as the encoder does.
         self.module = module
 
@@ -150,27 +131,10 @@ class Encoder:
         """Embed product photos or x-ray scans: float32 array (n, dim), each row L2-normalised."""
         if modality not in self._image_towers:
             raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
-        return self._embed_image_batches(self._image_towers[modality], modality, images, (self.dim,), batch_size)
-
-    def embed_photo_poses(self, images: Sequence[Image.Image], *, batch_size: int | None = None) -> np.ndarray:
-        """Product photos in every pose they are matched to x-rays in: float32 (n, photo_poses, dim),
-        each vector L2-normalised, the photo as taken first. Compare with `best_pose_cosine`."""
-        if self._photo_pose_tower is None:
-            return self.embed_images("photo", images, batch_size=batch_size)[:, None]
-        shape = (self.photo_poses, self.dim)
-        return self._embed_image_batches(self._photo_pose_tower, "photo", images, shape, batch_size)
-
-    def _embed_image_batches(
-        self,
-        tower: Callable[[torch.Tensor], torch.Tensor],
-        modality: Modality,
-        images: Sequence[Image.Image],
-        shape: tuple[int, ...],
-        batch_size: int | None,
-    ) -> np.ndarray:
+        tower = self._image_towers[modality]
         preprocess = self.preprocess.for_modality(modality)
         step = batch_size or self.batch_size
-        chunks = [np.zeros((0, *shape), dtype=np.float32)]
+        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(images), step):
             batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
             chunks.append(self._run(partial(tower, batch)))
@@ -189,8 +153,7 @@ class Encoder:
         return np.concatenate(chunks)
 
     def match_probability(self, photo: np.ndarray, xray: np.ndarray) -> np.ndarray:
-        """P(x-ray shows what the photo sells) for row-aligned photo (n, dim) or photo-pose
-        (n, photo_poses, dim) and x-ray (n, dim) embeddings."""
+        """P(x-ray shows what the photo sells) for row-aligned photo (n, dim) and x-ray (n, dim) embeddings."""
         if self.calibration is None:
             raise EncoderError(f"encoder {self.name!r} carries no match calibration")
         return self.calibration.probability(pair_cosine(photo, xray))

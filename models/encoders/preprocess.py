@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ import torch
 from PIL import Image
 
 from models.encoders.framing import frame_xray
-from models.encoders.photo_align import align_photo
 
 _INTERPOLATIONS = {
     "bicubic": Image.Resampling.BICUBIC,
@@ -35,9 +34,7 @@ class PreprocessConfig:
     so its marks need more pixels than the same marks on a scan.
 
     `xray_framing="contents"` crops each x-ray to its contents, long axis upright, before the
-    resize (`models.encoders.framing`); `photo_framing="product"` does the same for listing photos,
-    found by their departure from the backdrop (`models.encoders.photo_align`). Each applies to its own
-    modality only.
+    resize (`models.encoders.framing`); it applies to x-rays only.
     """
 
     image_size: int
@@ -47,7 +44,6 @@ class PreprocessConfig:
     resize_mode: str = "squash"
     photo_image_size: int | None = None
     xray_framing: str | None = None
-    photo_framing: str | None = None
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
@@ -56,15 +52,13 @@ class PreprocessConfig:
             raise ValueError(f"unknown resize_mode {self.resize_mode!r}")
         if self.xray_framing not in (None, "contents"):
             raise ValueError(f"unknown xray_framing {self.xray_framing!r}; known: contents")
-        if self.photo_framing not in (None, "product"):
-            raise ValueError(f"unknown photo_framing {self.photo_framing!r}; known: product")
 
     def for_modality(self, modality: str) -> PreprocessConfig:
         """The settings one tower's images go through ("photo" or "xray")."""
         if modality == "photo":
             size = self.photo_image_size or self.image_size
             return replace(self, image_size=size, photo_image_size=None, xray_framing=None)
-        return replace(self, photo_framing=None)
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         # Unset optional fields are left out: the same JSON (and cache keys) as before they existed.
@@ -72,6 +66,11 @@ class PreprocessConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            # A setting this code does not apply (e.g. an experiment's) would change what the weights see.
+            raise ValueError(f"unknown preprocessing setting(s) {unknown}; known: {known}")
         return cls(
             image_size=int(data["image_size"]),
             mean=tuple(float(v) for v in data["mean"]),  # type: ignore[arg-type]
@@ -80,7 +79,6 @@ class PreprocessConfig:
             resize_mode=str(data.get("resize_mode", "squash")),
             photo_image_size=None if data.get("photo_image_size") is None else int(data["photo_image_size"]),
             xray_framing=None if data.get("xray_framing") is None else str(data["xray_framing"]),
-            photo_framing=None if data.get("photo_framing") is None else str(data["photo_framing"]),
         )
 
     def save(self, path: str | Path) -> None:
@@ -91,7 +89,7 @@ class PreprocessConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
 
-_OPTIONAL = ("photo_image_size", "xray_framing", "photo_framing")
+_OPTIONAL = ("photo_image_size", "xray_framing")
 
 
 def _resize(img: Image.Image, cfg: PreprocessConfig) -> Image.Image:
@@ -113,8 +111,6 @@ def to_tensor(images: Sequence[Image.Image], cfg: PreprocessConfig) -> torch.Ten
     std = np.asarray(cfg.std, dtype=np.float32)
     if cfg.xray_framing == "contents":
         images = [frame_xray(img) for img in images]
-    if cfg.photo_framing == "product":
-        images = [align_photo(img) for img in images]
     arrays = [(np.asarray(_resize(img.convert("RGB"), cfg), dtype=np.float32) / 255.0 - mean) / std for img in images]
     batch = np.stack(arrays).transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(batch))

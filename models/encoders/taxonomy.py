@@ -53,7 +53,6 @@ TAXONOMY: dict[str, Category] = {
     "handgun": Category("handgun", "handgun", "9302.00", (300, 1200), (0.6, 1.5), "weapons"),
 }
 CATEGORIES: tuple[str, ...] = tuple(TAXONOMY)
-PROHIBITED: frozenset[str] = frozenset({"handgun"})
 
 
 def category(name: str) -> Category:

@@ -18,7 +18,7 @@ HOG_SIZE = 128
 class Embeddings:
     """Row-aligned photo and x-ray embeddings (L2-normalised) for one method."""
 
-    photo: np.ndarray  # (n, d), or (n, poses, d) for a model that matches photos in poses
+    photo: np.ndarray  # (n, d)
     xray: np.ndarray
     gallery: np.ndarray  # labelled reference x-rays
     probability: np.ndarray | None = None  # the method's own P(match), when it has a calibration
@@ -64,7 +64,7 @@ def encoder_embeddings(
     xrays: Sequence[Image.Image],
     gallery: Sequence[Image.Image],
 ) -> Embeddings:
-    photo = encoder.embed_photo_poses(photos) if encoder.photo_poses > 1 else encoder.embed_images("photo", photos)
+    photo = encoder.embed_images("photo", photos)
     xray = encoder.embed_images("xray", xrays)
     probability = encoder.match_probability(photo, xray) if encoder.calibration is not None else None
     return Embeddings(photo=photo, xray=xray, gallery=encoder.embed_images("xray", gallery), probability=probability)

@@ -23,13 +23,13 @@ from PIL import Image, ImageOps
 
 from models.encoders.artifact import load_artifact
 from models.encoders.device import choose_placement
-from models.encoders.encoder import Encoder, best_pose_cosine
+from models.encoders.encoder import Encoder
 from models.generator.manifest import read_manifest
 
 
 def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = False) -> dict[str, Any]:
     rows = list(read_manifest(manifest))
-    photo = encoder.embed_photo_poses([Image.open(manifest.parent / r.photo) for r in rows])
+    photo = encoder.embed_images("photo", [Image.open(manifest.parent / r.photo) for r in rows])
     scans = [Image.open(manifest.parent / r.xray).convert("RGB") for r in rows]
     xray = encoder.embed_images("xray", scans)
     if mirror_xrays:
@@ -38,7 +38,7 @@ def retrieval_errors(encoder: Encoder, manifest: Path, *, mirror_xrays: bool = F
     declared = np.array([r.category for r in rows])
     shows = np.array([(r.contents or ["nothing"])[0] for r in rows])
     queries = np.array([i for i, r in enumerate(rows) if r.label == "match"])
-    sims = best_pose_cosine(photo[queries], xray)
+    sims = photo[queries] @ xray.T
     top = sims.argmax(axis=1)
     hit = top == queries
     within = []

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from models.encoders.encoder import FindingsHead, best_pose_cosine, pair_cosine
+from models.encoders.encoder import FindingsHead, pair_cosine
 from models.evaluate.gallery import nn_category_accuracy
 from models.evaluate.methods import Embeddings
 from models.evaluate.metrics import (
@@ -57,7 +57,7 @@ def score_method(
             "roc_auc": _nan_to_none(verification_auc(probs[members], labels[members])),
             "n": int(members.sum()),
         }
-    sims = best_pose_cosine(emb.photo, emb.xray)
+    sims = emb.photo @ emb.xray.T
     keep = [i for i, q in enumerate(query_labels) if q is not None]
     gallery = nn_category_accuracy(emb.gallery, gallery_labels, emb.xray[keep], [str(query_labels[i]) for i in keep])
     return {

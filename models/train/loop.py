@@ -21,7 +21,6 @@ from tqdm import tqdm
 from models.encoders.architecture import ScanMatchCLIP, build_model
 from models.encoders.artifact import init_from_artifact
 from models.encoders.device import choose_placement
-from models.encoders.layout_head import best_pose_similarity
 from models.encoders.preprocess import PreprocessConfig
 from models.encoders.taxonomy import CATEGORIES, TAXONOMY
 from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
@@ -88,19 +87,15 @@ def _embed(
     photo_view: torch.Tensor | None = None,
     xray_view: torch.Tensor | None = None,
 ):
-    """(photo poses (n, k, d), x-ray (n, d), text (n, d)), normalised; pose 0 is the photo as taken."""
-    poses = _photo_poses(model, _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view), device)
+    """(photo (n, d), x-ray (n, d), text (n, d)), normalised."""
+    photo = _photo_embedding(model, _pick_view(feats.photo[idx], feats.photo_views, idx, photo_view), device)
     xray = _xray_embedding(model, _xray_features(feats, idx, flip=flip, choice=xray_view), device)
     text = F.normalize(model.text_head(feats.text[idx].to(device)), dim=-1)
-    return poses, xray, text
+    return photo, xray, text
 
 
 def _photo_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
     return F.normalize(model.photo_head(feats.to(device).float()), dim=-1)
-
-
-def _photo_poses(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
-    return F.normalize(model.photo_pose_head(feats.to(device).float()), dim=-1)
 
 
 def _xray_embedding(model: ScanMatchCLIP, feats: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -190,10 +185,10 @@ def evaluate_features(
     model.eval()
     n = len(feats) if first is None else min(first, len(feats))
     outs = [_embed(model, feats, torch.arange(s, min(s + 256, n)), device, flip=False) for s in range(0, n, 256)]
-    poses = torch.cat([o[0] for o in outs]).float().cpu()
+    photo = torch.cat([o[0] for o in outs]).float().cpu()
     xray_t = torch.cat([o[1] for o in outs]).float().cpu()
     text = torch.cat([o[2] for o in outs]).float().cpu()
-    sims = best_pose_similarity(poses, xray_t).numpy()
+    sims = (photo @ xray_t.T).numpy()
     xray = xray_t.numpy()
     labels = feats.label[:n].numpy()
     cos = sims.diagonal().copy()
@@ -205,7 +200,7 @@ def evaluate_features(
     }
     if label_feats is not None:
         prompts = _label_embeddings(model, label_feats, device).float().cpu()
-        named = ((poses[:, 0] + text) @ prompts.T).argmax(1)
+        named = ((photo + text) @ prompts.T).argmax(1)
         truth = category_indices(feats.category[:n])
         known = truth >= 0
         right = (named[known] == truth[known]).float()
@@ -374,10 +369,9 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         for idx in bar:
             with torch.autocast(dev.type, dtype=placement.dtype, enabled=placement.autocast):
                 photo_view, xray_view = _view_choice(train_feats, len(idx)), _view_choice(train_feats, len(idx))
-                poses, xray, text = _embed(
+                photo, xray, text = _embed(
                     model, train_feats, idx, dev, flip=cfg.hflip_xray, photo_view=photo_view, xray_view=xray_view
                 )
-                photo = poses[:, 0]
                 others = _second_views(
                     model,
                     train_feats,
@@ -398,7 +392,6 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
                     logit_scale=model.clip.logit_scale,
                     logit_bias=model.clip.logit_bias,
                     weights=cfg.loss_weights,
-                    photo_poses=poses.float() if poses.shape[1] > 1 else None,
                     labels=_label_embeddings(model, label_feats, dev).float(),
                     category=train_category[idx].to(dev),
                     xray_category=train_content[idx].to(dev),

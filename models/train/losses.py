@@ -9,8 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from models.encoders.layout_head import best_pose_similarity
-
 
 def paired_infonce(a: torch.Tensor, b: torch.Tensor, scale: torch.Tensor, match: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE with positives on the diagonal, rows restricted to match shipments."""
@@ -47,19 +45,17 @@ def total_loss(
     findings_targets: torch.Tensor | None = None,
     photo_other: torch.Tensor | None = None,
     xray_other: torch.Tensor | None = None,
-    photo_poses: torch.Tensor | None = None,
     labels: torch.Tensor | None = None,
     category: torch.Tensor | None = None,
     xray_category: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """`photo` is each photo as photographed; `photo_poses` (n, k, d), when given, the poses it is
-    matched to x-rays in (`models.encoders.layout_head`). `labels` (k, d), when given, are the embedded
-    category labels ("kitchen knife"), `category` (n,) each listing's label index and
+    """`photo`, `xray`, `text` (n, d) are normalised embeddings of n shipments. `labels` (k, d), when
+    given, are the embedded category labels ("kitchen knife"), `category` (n,) each listing's label index and
     `xray_category` (n,) the label index of what each x-ray mainly shows (-100: none)."""
     # Same clamp as open_clip's training: keeps the temperature from collapsing.
     scale = logit_scale.exp().clamp(max=100.0)
     everyone = torch.ones_like(match)
-    photo_xray = photo @ xray.T if photo_poses is None else best_pose_similarity(photo_poses, xray)
+    photo_xray = photo @ xray.T
     parts = {
         "photo_xray": similarity_infonce(photo_xray, scale, match),
         "verify": verification_bce(photo_xray.diagonal(), match, scale, logit_bias),

@@ -89,3 +89,9 @@ def test_untrained_artifact_is_refused(tmp_path: Path, model: ScanMatchCLIP, mod
     with pytest.raises(RandomWeightsRefused):
         load_artifact(folder, name="t", placement=CPU)
     load_artifact(folder, name="t", placement=CPU, allow_random=True)
+
+
+def test_layout_head_configs_are_refused(model_config: dict) -> None:
+    # The layout-head experiment was removed; its config keys must not build a different model silently.
+    with pytest.raises(ValueError, match=r"\['layout_head'\] belong to the layout-head experiment"):
+        ScanMatchCLIP({**model_config, "layout_head": {"grid": 3}})

@@ -46,3 +46,10 @@ def test_placement_defaults_and_refusals() -> None:
         choose_placement("cpu", "fp16")
     with pytest.raises(ValueError):
         choose_placement("cpu", "fp8")
+
+
+def test_unknown_settings_are_refused() -> None:
+    # An experiment's setting this code no longer applies must not be dropped silently.
+    data = {"image_size": 160, "mean": [0.5] * 3, "std": [0.5] * 3, "photo_framing": "product"}
+    with pytest.raises(ValueError, match=r"unknown preprocessing setting\(s\) \['photo_framing'\]"):
+        PreprocessConfig.from_dict(data)
