@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint, type-check and check the import layering, then run the tests: what CI runs (.ci/run).
+# Lint, type-check, check the import layering and duplicated blocks, then run the tests: what CI runs (.ci/run).
 # Extra arguments go to pytest (e.g. scripts/check.sh tests/service -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,7 @@ step "mypy (service, models)"
 .venv/bin/python -m mypy
 step "import layering (import-linter contracts in pyproject.toml)"
 .venv/bin/lint-imports
+step "duplicated code (pylint duplicate-code: 10 or more lines, migrations aside)"
+.venv/bin/python -m pylint --score=n service models tests benchmarks
 step "tests"
 .venv/bin/python -m pytest "$@"
