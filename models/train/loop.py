@@ -33,7 +33,6 @@ from models.train.features import (
     ensure_generated,
     label_texts,
     loader_workers,
-    read_manifest,
     view_features,
 )
 from models.train.losses import total_loss
@@ -312,7 +311,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     train_category = category_indices(train_feats.category)
     train_content = category_indices(train_feats.content)
     if cfg.views > 1:
-        check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
+        check_generated(train_manifest, seed=cfg.train_seed, mix=cfg.mix)
         train_feats.photo_views, train_feats.xray_views = view_features(
             cache,
             model,
