@@ -275,7 +275,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     _seed_everything(cfg.seed)
     placement = choose_placement(device)
     dev = placement.device
-    model_cfg = json.loads(Path(cfg.model_config).read_text())
+    model_cfg = json.loads(Path(cfg.model_config_path).read_text())
     # The text transformer's weights load only if some listing text is missing from the cache.
     model = build_model(model_cfg, load_text=False)
     model.freeze_base()

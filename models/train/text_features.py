@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cfg = TrainConfig.load(args.config)
-    model_cfg = json.loads(Path(cfg.model_config).read_text())
+    model_cfg = json.loads(Path(cfg.model_config_path).read_text())
     # Only the text tower runs here: the image towers keep their random initialisation.
     model = build_model(model_cfg, load_base=False)
     text = TextFeatures(model, model_cfg, args.out / "cache")

@@ -38,7 +38,7 @@ def test_listing_texts_of_a_manifest_are_those_the_generator_gives(tmp_path: Pat
 
     config = tiny_config(n_val=3, val_seed=5)
     manifest = write_dataset(tmp_path / "data", n=3, seed=5, size=32, mix=config["mix"], progress=False)
-    texts = split_texts(TrainConfig(**{**config, "train_manifest": str(manifest)}))
+    texts = split_texts(TrainConfig.model_validate({**config, "train_manifest": str(manifest)}))
     # Read from the written manifest (train) or from the generator's text stream (val): the same.
     assert texts["train"] == texts["val"]
     record = next(read_manifest(manifest))
