@@ -1,8 +1,9 @@
-"""Paired data in, frozen-tower features out, cached on disk.
+"""Paired data in, frozen-prefix features out, cached on disk.
 
-The frozen parts (photo trunk, x-ray stem and early blocks, MiniLM) run once per image or text;
-training then only runs the trained heads and the x-ray tail. This is what makes a CPU run fit
-in minutes instead of days (measurements in the model card). Images are read or rendered in
+The frozen parts (the stem and early blocks of the photo and x-ray towers, up to
+`photo_trainable_from_block` and `xray_trainable_from_block`, and MiniLM) run once per image or
+text; training then only runs the towers' trained late blocks and the heads. This is what makes a
+CPU run fit in minutes instead of days (measurements in docs/design.md). Images are read or rendered in
 DataLoader processes (`loader_workers`); listing texts are cached apart, keyed by the texts, so
 a cache filled elsewhere (`python -m models.train.text_features`) spares the text weights.
 """
@@ -33,7 +34,9 @@ from models.generator.manifest import ManifestRecord, read_manifest
 
 @dataclass
 class FeatureSet:
-    photo: torch.Tensor  # (n, 1280) pooled ImageNet photo features
+    # (n, c, h, w) float16 maps after the frozen photo blocks; (n, 1280) pooled features when the
+    # model config trains no photo block (no `photo_trainable_from_block`).
+    photo: torch.Tensor
     xray: torch.Tensor  # (n, c, h, w) float16 maps after the frozen x-ray blocks
     xray_flip: torch.Tensor | None  # the same for horizontally flipped x-rays (augmentation)
     text: torch.Tensor  # (n, 384) mean-pooled MiniLM features
@@ -166,7 +169,7 @@ def image_features(
             photo = model.photo_features(photo_batch.to(device, non_blocking=True))
             photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
             xb = xray_batch.to(device, non_blocking=True)
-            # float16 halves the cache; the tail runs in float32 on it.
+            # float16 halves the cache; the trained blocks run in float32 on it.
             xrays.append(model.xray_prefix(xb).half().cpu())
             if hflip:
                 flips.append(model.xray_prefix(torch.flip(xb, dims=[3])).half().cpu())
