@@ -48,10 +48,6 @@ def shift(pts: Pts, dx: float, dy: float) -> Pts:
     return (pts + np.array([dx, dy], np.float32)).astype(np.float32)
 
 
-def mirror_x(pts: Pts) -> Pts:
-    return (pts * np.array([-1, 1], np.float32)).astype(np.float32)
-
-
 def affine(pts: Pts, m: np.ndarray) -> Pts:
     """Apply a 2x3 affine matrix."""
     return (pts @ m[:, :2].T + m[:, 2]).astype(np.float32)

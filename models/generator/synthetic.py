@@ -20,7 +20,8 @@ category in the parcel); near_substitution (same broad kind, e.g. phone declared
 toy declared, handgun shipped); concealment (declared item plus a knife, handgun, battery pack or
 pills, x-ray only); quantity_mismatch; empty_or_decoy (packaging only, or a mass to fake the weight).
 The photo always shows the declared item. `contents` lists product categories, concealed goods
-("battery_pack", "pills") and "decoy_mass"; packaging and clutter (cables, leaflets) are not listed.
+("kitchen_knife", "handgun", "battery_pack", "pills") and "decoy_mass"; packaging and clutter
+(cables, leaflets) are not listed.
 
 CLI: ``python -m models.generator.synthetic --out DIR --n N --seed S [--size 256]
 [--mix match=0.5,concealment=0.2,...]`` writes ``DIR/images/*`` and ``DIR/manifest.jsonl``

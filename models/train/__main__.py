@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     result = train(cfg, args.out, resume=args.resume, device=args.device)
     command = "python -m models.train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     folder = args.artifact or Path("models/artifacts") / cfg.name
-    card = render_card(cfg=cfg, result=result, command=command, model_config=result["model_config"])
+    run = {"command": command, **result["run"]}
+    card = render_card(
+        model_config=result["model_config"], calibration=result["calibration"], findings=result["findings"], run=run
+    )
     sums = write_artifact(
         folder,
         model=result["model"],
@@ -38,14 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         calibration=result["calibration"],
         findings=result["findings"],
         card=card,
-        provenance={
-            "command": command,
-            "train_seed": cfg.train_seed,
-            "val_seed": cfg.val_seed,
-            "device": result["device"],
-            "total_seconds": result["total_seconds"],
-            "val": result["val"],
-        },
+        provenance=run,
     )
     print(f"artifact written to {folder}: {sums}")
     return 0

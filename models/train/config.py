@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # Hard negatives are over-represented: near-substitution and concealment are what inspectors miss.
 DEFAULT_MIX = {
@@ -18,17 +18,21 @@ DEFAULT_MIX = {
 }
 
 
-@dataclass
-class TrainConfig:
+class TrainConfig(BaseModel):
+    """One training run's settings; a key it does not know is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+
     name: str = "scanmatch-effl0-minilm"
-    model_config: str = "models/encoders/configs/scanmatch-effl0-minilm.json"
+    # The model config's path; `model_config` in the JSON (pydantic reserves the attribute name).
+    model_config_path: str = Field(default="models/encoders/configs/scanmatch-effl0-minilm.json", alias="model_config")
     # Seeds 1001/1002 are reserved for training/validation; evaluation uses other seeds (default 7).
     train_seed: int = 1001
     val_seed: int = 1002
     n_train: int = 6000
     n_val: int = 600
     source_size: int = 256
-    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
+    mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
     # A manifest.jsonl of real pairs replaces the generator when set.
     train_manifest: str | None = None
     val_manifest: str | None = None
@@ -38,7 +42,7 @@ class TrainConfig:
     tail_lr: float = 3e-4
     weight_decay: float = 0.05
     warmup_steps: int = 50
-    loss_weights: dict[str, float] = field(
+    loss_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "photo_xray": 1.0,
             "verify": 1.0,
@@ -81,11 +85,11 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        data: dict[str, Any] = json.loads(Path(path).read_text())
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown training config keys: {sorted(unknown)}")
-        return cls(**data)
+        try:
+            return cls.model_validate_json(Path(path).read_text())
+        except ValidationError as e:
+            raise ValueError(f"{path}: invalid training config: {e}") from e
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The config as its JSON spells it (as recorded in the artifact and its card)."""
+        return self.model_dump(by_alias=True)

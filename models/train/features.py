@@ -1,8 +1,9 @@
-"""Paired data in, frozen-tower features out, cached on disk.
+"""Paired data in, frozen-prefix features out, cached on disk.
 
-The frozen parts (photo trunk, x-ray stem and early blocks, MiniLM) run once per image or text;
-training then only runs the trained heads and the x-ray tail. This is what makes a CPU run fit
-in minutes instead of days (measurements in the model card). Images are read or rendered in
+The frozen parts (the stem and early blocks of the photo and x-ray towers, up to
+`photo_trainable_from_block` and `xray_trainable_from_block`, and MiniLM) run once per image or
+text; training then only runs the towers' trained late blocks and the heads. This is what makes a
+CPU run fit in minutes instead of days (measurements in docs/design.md). Images are read or rendered in
 DataLoader processes (`loader_workers`); listing texts are cached apart, keyed by the texts, so
 a cache filled elsewhere (`python -m models.train.text_features`) spares the text weights.
 """
@@ -28,22 +29,14 @@ from models.encoders import base_weights
 from models.encoders.architecture import ScanMatchCLIP, build_tokenizer, load_text_weights
 from models.encoders.preprocess import PreprocessConfig, to_tensor
 from models.encoders.taxonomy import CATEGORIES, TAXONOMY
-
-
-@dataclass
-class Record:
-    photo: Path
-    xray: Path
-    label: int  # 1 = the x-ray shows what the photo sells
-    scenario: str
-    category: str
-    text: str
-    contents: tuple[str, ...] = ()
+from models.generator.manifest import ManifestRecord, read_manifest
 
 
 @dataclass
 class FeatureSet:
-    photo: torch.Tensor  # (n, 1280) pooled ImageNet photo features
+    # (n, c, h, w) float16 maps after the frozen photo blocks; (n, 1280) pooled features when the
+    # model config trains no photo block (no `photo_trainable_from_block`).
+    photo: torch.Tensor
     xray: torch.Tensor  # (n, c, h, w) float16 maps after the frozen x-ray blocks
     xray_flip: torch.Tensor | None  # the same for horizontally flipped x-rays (augmentation)
     text: torch.Tensor  # (n, 384) mean-pooled MiniLM features
@@ -63,35 +56,14 @@ class FeatureSet:
 
 
 
-def listing_text(row: dict[str, Any]) -> str:
-    return f"{row.get('title', '')}. {row.get('description', '')}".strip()
+def listing_text(title: str, description: str) -> str:
+    """What training embeds of a listing: its title and description as one text."""
+    return f"{title}. {description}".strip()
 
 
 def label_texts() -> list[str]:
     """The taxonomy's labels as the service embeds them to name a listing's category."""
     return [TAXONOMY[c].label for c in CATEGORIES]
-
-
-def read_manifest(path: Path) -> list[Record]:
-    """Read a paired manifest (the generator's format, also the import format for real data)."""
-    root = path.parent
-    records = []
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        records.append(
-            Record(
-                photo=root / row["photo"],
-                xray=root / row["xray"],
-                label=1 if row["label"] == "match" else 0,
-                scenario=str(row["scenario"]),
-                category=str(row["category"]),
-                text=listing_text(row),
-                contents=tuple(row.get("contents", ())),
-            )
-        )
-    return records
 
 
 def ensure_generated(folder: Path, *, n: int, seed: int, size: int, mix: dict[str, float], workers: int) -> Path:
@@ -144,18 +116,18 @@ class _PairDataset(Dataset):
 
 
 class PairImages(_PairDataset):
-    """Preprocessed (photo, x-ray) tensors of manifest records, read from disk."""
+    """Preprocessed (photo, x-ray) tensors of manifest records, read from disk below `root`."""
 
-    def __init__(self, records: list[Record], preprocess: PreprocessConfig) -> None:
+    def __init__(self, records: list[ManifestRecord], root: Path, preprocess: PreprocessConfig) -> None:
         super().__init__(preprocess)
-        self.records = records
+        self.records, self.root = records, root
 
     def __len__(self) -> int:
         return len(self.records)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         r = self.records[i]
-        with Image.open(r.photo) as photo, Image.open(r.xray) as xray:
+        with Image.open(self.root / r.photo) as photo, Image.open(self.root / r.xray) as xray:
             return self._tensors(photo, xray)
 
 
@@ -197,7 +169,7 @@ def image_features(
             photo = model.photo_features(photo_batch.to(device, non_blocking=True))
             photos.append((photo.half() if photo.ndim == 4 else photo).cpu())
             xb = xray_batch.to(device, non_blocking=True)
-            # float16 halves the cache; the tail runs in float32 on it.
+            # float16 halves the cache; the trained blocks run in float32 on it.
             xrays.append(model.xray_prefix(xb).half().cpu())
             if hflip:
                 flips.append(model.xray_prefix(torch.flip(xb, dims=[3])).half().cpu())
@@ -243,7 +215,7 @@ class TextFeatures:
         return torch.cat(out)
 
 
-def findings_targets(records: list[Record], classes: tuple[str, ...]) -> torch.Tensor:
+def findings_targets(records: list[ManifestRecord], classes: tuple[str, ...]) -> torch.Tensor:
     """Multi-hot (n, k): which of `classes` each parcel really holds (declared or concealed)."""
     return torch.tensor([[float(c in r.contents) for c in classes] for r in records], dtype=torch.float32)
 
@@ -264,17 +236,18 @@ def cached_features(
         manifest,
         {"pre": preprocess.to_dict(), "split": model.split, "photo_split": model.photo_split, "hflip": hflip, "v": 2},
     )
-    records = read_manifest(manifest)
+    records = list(read_manifest(manifest))
+    images = PairImages(records, manifest.parent, preprocess)
     saved = _load_or_compute(
         cache_dir / f"{desc}-{key}.pt",
-        lambda: image_features(model, PairImages(records, preprocess), hflip=hflip, workers=workers, desc=desc),
+        lambda: image_features(model, images, hflip=hflip, workers=workers, desc=desc),
     )
     feats = FeatureSet(
         photo=saved["photo"],
         xray=saved["xray"],
         xray_flip=saved.get("xray_flip"),
-        text=text([r.text for r in records], desc),
-        label=torch.tensor([r.label for r in records], dtype=torch.long),
+        text=text([listing_text(r.title, r.description) for r in records], desc),
+        label=torch.tensor([r.label == "match" for r in records], dtype=torch.long),
         scenario=[r.scenario for r in records],
         category=[r.category for r in records],
         content=[r.contents[0] if r.contents else "" for r in records],
@@ -296,14 +269,15 @@ def _load_or_compute(path: Path, compute: Callable[[], dict[str, Any]]) -> dict[
     return data
 
 
-def check_generated(records: list[Record], *, seed: int, mix: dict[str, float] | None) -> None:
+def check_generated(manifest: Path, *, seed: int, mix: dict[str, float] | None) -> None:
     """Re-rendered views need the split to be the generator's stream `seed` with this mix, in order."""
     from models.generator.synthetic import generate_shipment
 
+    records = list(read_manifest(manifest))
     for i, r in enumerate(records):
-        if r.photo.name != f"s{seed}-{i:07d}-photo.jpg":
+        if Path(r.photo).name != f"s{seed}-{i:07d}-photo.jpg":
             raise ValueError(
-                f"views > 1 re-renders generated shipments, but record {i} ({r.photo.name}) is not shipment "
+                f"views > 1 re-renders generated shipments, but record {i} ({r.photo}) is not shipment "
                 f"{i} of seed {seed}; use views = 1 for imported data"
             )
     for i, r in enumerate(records[:5]):

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     config_path.write_text(json.dumps(cfg, indent=2) + "\n")
 
     card = args.artifact / CARD
-    table = findings_table(findings, args.rate, args.margin) + f"\nThresholds set again after training: `{command}`.\n"
+    table = findings_table(findings, args.rate, args.margin, set_again_by=command)
     section = re.compile(r"\n### X-ray findings \(validation.*?(?=\n## )", flags=re.S)
     text, replaced = section.subn(lambda _: table, card.read_text())
     if not replaced:

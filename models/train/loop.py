@@ -1,4 +1,4 @@
-"""The training loop: cached frozen features in, trained heads and x-ray tail out."""
+"""The training loop: cached frozen-prefix features in, the towers' trained late blocks and heads out."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from tqdm import tqdm
 from models.encoders.architecture import ScanMatchCLIP, build_model
 from models.encoders.artifact import init_from_artifact
 from models.encoders.device import choose_placement
+from models.encoders.integrity import sha256_file
 from models.encoders.preprocess import PreprocessConfig
 from models.encoders.taxonomy import CATEGORIES, TAXONOMY
 from models.evaluate.metrics import recall_from_similarity, scenario_auc, verification_auc
+from models.train.card import selection_score
 from models.train.config import TrainConfig
 from models.train.features import (
     FeatureSet,
@@ -33,11 +35,11 @@ from models.train.features import (
     ensure_generated,
     label_texts,
     loader_workers,
-    read_manifest,
     view_features,
 )
 from models.train.losses import total_loss
 
+# The trained late blocks of both image towers learn at `tail_lr`; the heads at `lr`.
 _TRUNKS = ("xray.trunk.", "clip.visual.trunk.")
 
 
@@ -269,14 +271,27 @@ def epochs_that_fit(*, done: int, planned: int, seconds_per_epoch: float, second
     return max(done, min(planned, done + int(max(0.0, seconds_left) // max(seconds_per_epoch, 1e-9))))
 
 
+def data_source(cfg: TrainConfig, split: str, manifest: Path, n: int) -> dict[str, Any]:
+    """Where a split came from, for the record: the operator's manifest, or the generator's stream."""
+    given = cfg.train_manifest if split == "train" else cfg.val_manifest
+    if given:
+        return {"manifest": given, "sha256": sha256_file(manifest), "n": n}
+    seed = cfg.train_seed if split == "train" else cfg.val_seed
+    return {"seed": seed, "n": n, "source_size": cfg.source_size, "mix": cfg.mix}
+
+
 def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | None = None) -> dict[str, Any]:
-    """Train, checkpointing every epoch into `out/checkpoints`; returns the history and best metrics."""
+    """Train, checkpointing every epoch into `out/checkpoints`.
+
+    Returns the trained model and its calibration and findings thresholds, and under "run" the
+    run's record (config, data, history, kept epoch, time, device) that the artifact keeps.
+    """
     started = time.time()
     torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
     placement = choose_placement(device)
     dev = placement.device
-    model_cfg = json.loads(Path(cfg.model_config).read_text())
+    model_cfg = json.loads(Path(cfg.model_config_path).read_text())
     # The text transformer's weights load only if some listing text is missing from the cache.
     model = build_model(model_cfg, load_text=False)
     model.freeze_base()
@@ -312,7 +327,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
     train_category = category_indices(train_feats.category)
     train_content = category_indices(train_feats.content)
     if cfg.views > 1:
-        check_generated(read_manifest(train_manifest), seed=cfg.train_seed, mix=cfg.mix)
+        check_generated(train_manifest, seed=cfg.train_seed, mix=cfg.mix)
         train_feats.photo_views, train_feats.xray_views = view_features(
             cache,
             model,
@@ -338,7 +353,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
 
     ckpt_dir = out / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    state: dict[str, Any] = {"epoch": 0, "best": -1.0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "best": -1.0, "kept_epoch": 0, "history": []}
     if resume and (ckpt_dir / "last.pt").is_file():
         saved = torch.load(ckpt_dir / "last.pt", weights_only=False)
         model.load_state_dict(saved["model"], strict=False)
@@ -404,7 +419,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             sched.step()
             bar.set_postfix(loss=f"{loss.item():.3f}", verify=f"{parts['verify']:.3f}")
         val = evaluate_features(model, val_feats, dev, label_feats=label_feats)
-        score = val["roc_auc"] + val["concealment_auc"] + val["recall_at_1"]
+        score = selection_score(val)
         # The same retrieval among as many training shipments: far above validation means memorising.
         seen = evaluate_features(model, train_feats, dev, first=len(val_feats))
         record = {
@@ -416,7 +431,7 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
         state["history"].append(record)
         tqdm.write(json.dumps(record))
         if score > state["best"]:
-            state["best"] = score
+            state["best"], state["kept_epoch"] = score, epoch + 1
             save_file(model.trained_state_dict(), str(ckpt_dir / "best.safetensors"))
         state["epoch"] = epoch + 1
         if cfg.train_minutes is not None:
@@ -460,20 +475,31 @@ def train(cfg: TrainConfig, out: Path, *, resume: bool = False, device: str | No
             cfg.findings_false_alarm_rate,
             cfg.findings_margin,
         )
+    run = {
+        "train_seed": cfg.train_seed,
+        "val_seed": cfg.val_seed,
+        "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+        "precision": str(placement.dtype).removeprefix("torch."),
+        "total_seconds": round(time.time() - started, 1),
+        "feature_seconds": round(feature_seconds, 1),
+        "val": val,
+        "kept_epoch": state["kept_epoch"],
+        "history": state["history"],
+        "data": {
+            "train": data_source(cfg, "train", train_manifest, len(train_feats)),
+            "val": data_source(cfg, "val", val_manifest, len(val_feats)),
+        },
+        "training": cfg.to_dict(),
+        "init_from": init,
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+    }
     return {
         "model": model.cpu(),
         "model_config": model_cfg,
         "preprocess": preprocess,
         "calibration": calibration,
         "findings": findings,
-        "val": val,
-        "history": state["history"],
-        "device": str(dev),
-        "init_from": init,
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
-        "feature_seconds": round(feature_seconds, 1),
-        "total_seconds": round(time.time() - started, 1),
-        "train_manifest": str(train_manifest),
-        "n_train": len(train_feats),
-        "n_val": len(val_feats),
+        "run": run,
     }

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
 from models.encoders.architecture import build_model
+from models.generator.manifest import read_manifest
 from models.train.config import TrainConfig
-from models.train.features import TextFeatures, label_texts, listing_text, read_manifest
+from models.train.features import TextFeatures, label_texts, listing_text
 
 
 def listing_texts(*, seed: int, n: int, mix: dict[str, float] | None) -> list[str]:
@@ -26,7 +26,8 @@ def listing_texts(*, seed: int, n: int, mix: dict[str, float] | None) -> list[st
 
     texts = []
     for i in tqdm(range(n), desc=f"listings of seed {seed}", unit="listing"):
-        texts.append(listing_text(asdict(generate_listing(seed=seed, index=i, mix=mix))))
+        listing = generate_listing(seed=seed, index=i, mix=mix)
+        texts.append(listing_text(listing.title, listing.description))
     return texts
 
 
@@ -38,7 +39,7 @@ def split_texts(cfg: TrainConfig) -> dict[str, list[str]]:
         ("val", cfg.val_manifest, cfg.val_seed, cfg.n_val),
     ):
         if manifest:
-            out[split] = [r.text for r in read_manifest(Path(manifest))]
+            out[split] = [listing_text(r.title, r.description) for r in read_manifest(Path(manifest))]
         else:
             out[split] = listing_texts(seed=seed, n=n, mix=cfg.mix)
     return out
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     cfg = TrainConfig.load(args.config)
-    model_cfg = json.loads(Path(cfg.model_config).read_text())
+    model_cfg = json.loads(Path(cfg.model_config_path).read_text())
     # Only the text tower runs here: the image towers keep their random initialisation.
     model = build_model(model_cfg, load_base=False)
     text = TextFeatures(model, model_cfg, args.out / "cache")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,16 +9,17 @@ from PIL import Image
 from models.encoders.registry import DEFAULT_ENCODER, default_registry, load_encoder
 from models.evaluate.metrics import recall_at_k
 from models.evaluate.view_consistency import main, view_consistency
+from models.generator.manifest import read_manifest
 from models.generator.synthetic import render_view, write_dataset
 
 
 def test_view_zero_is_the_written_split(tmp_path: Path) -> None:
     manifest = write_dataset(tmp_path / "split", n=3, seed=4, size=96, progress=False)
-    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    rows = list(read_manifest(manifest))
     for i, row in enumerate(rows):
         photo, xray = render_view(4, i, 0, size=96)
-        assert np.array_equal(np.asarray(photo), np.asarray(Image.open(manifest.parent / row["photo"]).convert("RGB")))
-        assert np.array_equal(np.asarray(xray), np.asarray(Image.open(manifest.parent / row["xray"])))
+        assert np.array_equal(np.asarray(photo), np.asarray(Image.open(manifest.parent / row.photo).convert("RGB")))
+        assert np.array_equal(np.asarray(xray), np.asarray(Image.open(manifest.parent / row.xray)))
         again, _ = render_view(4, i, 1, size=96)
         assert not np.array_equal(np.asarray(again), np.asarray(photo))
 
@@ -29,13 +29,13 @@ def test_recalls_across_renderings(tmp_path: Path, capsys: pytest.CaptureFixture
     encoder = load_encoder(DEFAULT_ENCODER, device="cpu")
     out = view_consistency(encoder, manifest, view=2)
 
-    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    rows = list(read_manifest(manifest))
     again = [render_view(6, i, 2, size=128) for i in range(len(rows))]
-    p0 = encoder.embed_images("photo", [Image.open(manifest.parent / r["photo"]) for r in rows])
-    x0 = encoder.embed_images("xray", [Image.open(manifest.parent / r["xray"]) for r in rows])
+    p0 = encoder.embed_images("photo", [Image.open(manifest.parent / r.photo) for r in rows])
+    x0 = encoder.embed_images("xray", [Image.open(manifest.parent / r.xray) for r in rows])
     p1 = encoder.embed_images("photo", [p for p, _ in again])
     x1 = encoder.embed_images("xray", [x for _, x in again])
-    labels = np.array([r["label"] == "match" for r in rows], dtype=int)
+    labels = np.array([r.label == "match" for r in rows], dtype=int)
     everyone = np.ones(len(rows), dtype=int)
     assert out["shipments"] == 24 and out["match_queries"] == labels.sum() and out["view"] == 2
     assert out["photo_to_photo"] == pytest.approx(recall_at_k(p0, p1, everyone, 1))

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from models.generator.dataset import PairedShipmentDataset
 from models.generator.manifest import ManifestRecord, read_manifest
 from models.generator.synthetic import CATEGORIES, SCENARIOS, main, write_dataset
 
@@ -34,16 +33,6 @@ def test_manifest_rejects_bad_lines(tmp_path: Path) -> None:
     broken.write_text(good + "\n" + json.dumps({**rec, "label": "maybe"}) + "\n")
     with pytest.raises(ValueError, match="broken.jsonl:2"):
         list(read_manifest(broken))
-
-
-def test_dataset_reads_manifest(tmp_path: Path) -> None:
-    path = write_dataset(tmp_path / "d", n=4, seed=9, size=48, progress=False)
-    ds = PairedShipmentDataset(path, transform_xray=lambda im: im.size)
-    assert len(ds) == 4
-    item = ds[0]
-    assert item["photo"].mode == "RGB" and item["xray"] == (48, 48)
-    assert item["target"] == int(item["label"] == "match")
-    assert set(ManifestRecord.model_fields) <= set(item)
 
 
 def test_cli_writes_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

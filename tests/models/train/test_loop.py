@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from models.encoders import base_weights
 from models.encoders.artifact import load_artifact
 from models.encoders.device import choose_placement
 from models.train.__main__ import main as train_main
+from models.train.card import selection_score
 from models.train.loop import _other_view, category_batches, findings_thresholds
 from tests.models.images import sample_images
 from tests.models.train.tiny import tiny_config
@@ -120,8 +122,36 @@ def test_a_tiny_run_trains_resumes_and_writes_a_loadable_artifact(tmp_path: Path
     assert {f.item for f in found} == {"kitchen_knife", "handgun", "battery_pack", "pills"}
     assert all(0.0 <= f.probability <= 1.0 for f in found)
     assert [f.probability for f in found] == sorted((f.probability for f in found), reverse=True)
+    _card_is_the_runs_own(artifact)
+
+
+# Figures and words of this project's history that an old card printed as every run's own.
+HISTORY = ("Design and why", "Measurements that chose", "0.419 against 0.324", "385 of 400", "layout", "H200")
+
+
+def _card_is_the_runs_own(artifact: Path) -> None:
     card = (artifact / "MODEL_CARD.md").read_text()
-    assert "findings" in card.lower()
+    run = json.loads((artifact / "config.json").read_text())["provenance"]
+    assert [h["epoch"] for h in run["history"]] == [1, 2]
+    for h in run["history"]:
+        kept = " (kept)" if h["epoch"] == run["kept_epoch"] else ""
+        row = f"| {h['epoch']}{kept} | {h['roc_auc']:.4f} | {h['concealment_auc']:.4f} | {h['recall_at_1']:.4f} |"
+        assert row in card
+    assert run["kept_epoch"] == max(run["history"], key=selection_score)["epoch"]
+    assert f"epoch {run['kept_epoch']} kept" in card
+    # Its data, config, time and device.
+    assert run["data"]["train"] == {"seed": 1001, "n": 48, "source_size": 96, "mix": {"match": 0.5, "concealment": 0.5}}
+    assert "- train: 48 synthetic shipments of `models.generator.synthetic`, seed 1001, source size 96 px" in card
+    assert "- val: 32 synthetic shipments" in card and "seed 1002" in card
+    assert json.dumps(run["training"], indent=2) in card and '"name": "tiny"' in card
+    assert f"{run['total_seconds']} s in all, of which {run['feature_seconds']} s" in card
+    assert "`cpu`" in card and f"torch {torch.__version__}" in card
+    # Its findings thresholds, and the base weights it was verified against.
+    findings = json.loads((artifact / "config.json").read_text())["findings"]
+    assert all(f"| {item} | {f['threshold']:.4f} |" in card for item, f in findings.items())
+    assert base_weights.EFFICIENTNET_LITE0_SHA256 in card and base_weights.MINILM_SHA256 in card
+    assert "No held-out evaluation was run" in card and "docs/design.md" in card
+    assert not [words for words in HISTORY if words in card]
 
 
 @pytest.fixture(autouse=True)
