@@ -6,7 +6,9 @@ python -m models.evaluate.real --manifest datasets/real/manifest.jsonl
 The manifest (built by `datasets/build_real.py`, see `datasets/README.md`) lists real images, one
 JSON object a line: `path` (relative to the manifest), `modality` (`photo` or `xray`), `category`
 (a taxonomy name, or `benign` for a scan holding none of them), `kind` (`photo`, `whole` scan or
-item `crop`), `source`. Research-licensed images: evaluation only, never training.
+item `crop`), `source`, and for scans `labels`, every category the scan holds (a bag with a gun
+and a knife is filed under one and labelled with both). Research-licensed images: evaluation
+only, never training.
 
 Per encoder it reports:
 - listing category from a real photo alone (the taxonomy label nearest the photo, as the service
@@ -55,7 +57,11 @@ class RealImage(BaseModel):
     category: str = Field(min_length=1)
     kind: Literal["photo", "whole", "crop"]
     source: str = ""
+    labels: list[str] = []
     boxes: list[tuple[float, float, float, float, str]] = []
+
+    def holds(self, item: str) -> bool:
+        return item == self.category or item in self.labels
 
 
 def read_real_manifest(path: Path) -> list[RealImage]:
@@ -66,7 +72,7 @@ def read_real_manifest(path: Path) -> list[RealImage]:
                 rows.append(RealImage.model_validate_json(line))
             except ValueError as error:
                 raise ValueError(f"{path}:{n}: invalid real-image line: {error}") from error
-    unknown = sorted({r.category for r in rows} - set(TAXONOMY) - {BENIGN})
+    unknown = sorted({c for r in rows for c in (r.category, *r.labels)} - set(TAXONOMY) - {BENIGN})
     if unknown:
         raise ValueError(f"{path}: categories {unknown} are not in the taxonomy (or {BENIGN!r})")
     return rows
@@ -153,7 +159,7 @@ def findings(encoder: Encoder, whole: Embedded) -> dict[str, Any]:
     probs = head.probabilities(whole.vectors)
     out = {}
     for j, item in enumerate(head.items):
-        has = whole.labels == item
+        has = np.array([r.holds(item) for r in whole.rows])
         if not has.any() or has.all():
             continue
         alarms = probs[:, j] >= head.thresholds[j]
@@ -189,7 +195,7 @@ def assembled_shipments(encoder: Encoder, photos: Embedded, scans: Embedded, *, 
     p = encoder.match_probability(photos.vectors[photo_idx], scans.vectors[scan_idx])
     labels = np.array(same)
     median = float(np.median(p))
-    threat = np.isin(scans.labels[scan_idx], THREATS) & (labels == 0)
+    threat = np.array([any(scans.rows[i].holds(t) for t in THREATS) for i in scan_idx]) & (labels == 0)
     return {
         "roc_auc": verification_auc(p, labels),
         "pairs": int(labels.size),
