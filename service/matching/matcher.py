@@ -11,7 +11,6 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.encoders.encoder import Encoder
-from models.encoders.errors import EncoderError
 from models.encoders.registry import load_encoder
 from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
@@ -39,18 +38,7 @@ class Models:
         encoder = load_encoder(
             settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
         )
-        require_single_pose(encoder)
         return cls(encoder=encoder, sentences=SentenceEncoder(encoder.placement))
-
-
-def require_single_pose(encoder: Encoder) -> None:
-    """Refuse an encoder that matches photos in several poses: verdicts compare one photo vector."""
-    if encoder.photo_poses > 1:
-        raise EncoderError(
-            f"encoder {encoder.name!r} matches listing photos in {encoder.photo_poses} poses (a layout-head model, "
-            "docs/evaluation/layout-head/), which the service does not store or compare; "
-            "serve an encoder with one photo embedding, such as the default"
-        )
 
 
 class Matcher:
