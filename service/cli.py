@@ -101,12 +101,12 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON l
 
 
 def _matcher(settings: Settings) -> Matcher:
-    from service.matching.matcher import Matcher, Models
+    from service.matching.matcher import Matcher, Networks
 
     sessions = _sessions(settings)
     typer.echo(f"loading {settings.matching.encoder} ...", err=True)
     return Matcher(
-        models=Models.load(settings), settings=settings, sessions=sessions, store=ImageStore(settings.image_dir)
+        networks=Networks.load(settings), settings=settings, sessions=sessions, store=ImageStore(settings.image_dir)
     )
 
 

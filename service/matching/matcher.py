@@ -1,4 +1,4 @@
-"""The matching engine the service holds in app.state: models, indexes, embedder and calibration."""
+"""The matching engine the service holds in app.state: networks, indexes, embedder, calibration, thread pools."""
 
 from __future__ import annotations
 
@@ -27,14 +27,14 @@ ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should se
 
 
 @dataclass(frozen=True)
-class Models:
+class Networks:
     """The loaded networks; shareable between apps (tests build them once)."""
 
     encoder: Encoder
     sentences: SentenceEncoder
 
     @classmethod
-    def load(cls, settings: Settings) -> Models:
+    def load(cls, settings: Settings) -> Networks:
         encoder = load_encoder(
             settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
         )
@@ -43,10 +43,10 @@ class Models:
 
 class Matcher:
     def __init__(
-        self, *, models: Models, settings: Settings, sessions: sessionmaker[Session], store: ImageStore
+        self, *, networks: Networks, settings: Settings, sessions: sessionmaker[Session], store: ImageStore
     ) -> None:
-        self.models = models
-        self.encoder = models.encoder
+        self.networks = networks
+        self.encoder = networks.encoder
         self.settings = settings.matching
         self.sessions = sessions
         self._worker_engine = make_engine(settings.resolved_database_url, pool_size=2)
@@ -129,11 +129,13 @@ class Matcher:
         self._worker_engine.dispose()
 
 
-def start(settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, models: Models | None) -> Matcher:
-    """Load (or take) the models, open the indexes, make sure a calibration exists, catch up in the background."""
+def start(
+    settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, networks: Networks | None
+) -> Matcher:
+    """Load (or take) the networks, open the indexes, make sure a calibration exists, catch up in the background."""
     from service.matching import labelled  # the generator is only needed on a first start
 
-    matcher = Matcher(models=models or Models.load(settings), settings=settings, sessions=sessions, store=store)
+    matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
     with sessions() as session:
         params = calibration.latest(session, matcher.encoder.sha256)
         if params is None:

@@ -270,7 +270,7 @@ def _description_similarity(matcher: Matcher, evidence: Evidence) -> float | Non
     market = evidence.first("enhanced_description", "marketplace")
     if not carrier or not market:
         return None
-    return round(matcher.models.sentences.similarity(str(carrier), str(market)), 4)
+    return round(matcher.networks.sentences.similarity(str(carrier), str(market)), 4)
 
 
 def _neighbours(session: Session, matcher: Matcher, index: str, vector: np.ndarray, own: str) -> list[Neighbour]:
