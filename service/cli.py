@@ -6,12 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
-from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.db.tables import Verdict
 from service.domain import participants
 from service.domain.actors import ROLES
 from service.domain.errors import KeyProblem
@@ -135,7 +133,7 @@ def calibrate(
     ] = None,
 ) -> None:
     """Refit P(match) and the decision thresholds for the current model, from examinations or generated data."""
-    from service.matching import calibration, labelled
+    from service.matching import calibration, labelled, verdicts
 
     settings = Settings()
     matcher = _matcher(settings)
@@ -157,7 +155,7 @@ def calibrate(
         raise typer.Exit(2) from None
     with matcher.sessions() as session:
         calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
-        session.execute(delete(Verdict))  # every cached verdict used the old thresholds
+        verdicts.invalidate_all(session)  # every stored verdict used the old thresholds
         session.commit()
     matcher.close()
     typer.echo(f"calibrated {matcher.encoder.version} on {params.n} {source} pairs")

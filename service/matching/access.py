@@ -16,7 +16,7 @@ from service.matching.matcher import Matcher
 def verdict(*, session: Session, actor: Actor, matcher: Matcher, shipment_id: str) -> verdicts.VerdictView:
     require(session, actor, INSPECTORS, "verdict.read", shipment_id=shipment_id)
     try:
-        view = verdicts.get(session, matcher, shipment_id)
+        view = verdicts.current(session, matcher, shipment_id)
     except NotFound as error:
         raise audit.refuse(session, error, actor=actor, action="verdict.read", shipment_id=shipment_id) from None
     audit.record(

@@ -16,7 +16,7 @@ from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
-from service.matching import calibration
+from service.matching import calibration, labelled
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.indexes import IndexSet
@@ -72,28 +72,9 @@ class Matcher:
         )
         self._calibration: CalibrationSet | None = None
         self.catch_up: threading.Thread | None = None
-        # Refreshes wait on the embedding worker: their own small pool, so they never tie up the
-        # threads that serve requests.
-        self._refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
-
-    def schedule(self, shipment_id: str) -> None:
-        """Refresh a shipment's verdict soon (a filing arrived), on the matcher's own threads."""
-        self._refresher.submit(self.refresh, shipment_id)
-
-    def refresh(self, shipment_id: str) -> None:
-        """Recompute and store a shipment's verdict; failures are logged, not raised."""
-        from service.matching import verdicts
-
-        try:
-            # Wait for the embeddings first, holding no database connection while the worker runs.
-            with self.sessions() as session:
-                items = verdicts.image_items(session, shipment_id)
-            self.embedder.embed_now(items)
-            with self.sessions() as session:
-                verdicts.get(session, self, shipment_id)
-                session.commit()
-        except Exception:
-            log.exception("verdict refresh failed", shipment_id=shipment_id)
+        # Verdict refreshes (service.matching.refresh) wait on the embedding worker: their own small
+        # pool, so they never tie up the threads that serve requests.
+        self.refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
 
     def backlog(self) -> int:
         with self.sessions() as session:
@@ -124,7 +105,7 @@ class Matcher:
     def close(self) -> None:
         if self.catch_up is not None:
             self.catch_up.join(timeout=60)
-        self._refresher.shutdown(wait=True)
+        self.refresher.shutdown(wait=True)
         self.embedder.close()
         self._worker_engine.dispose()
 
@@ -133,8 +114,6 @@ def start(
     settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, networks: Networks | None
 ) -> Matcher:
     """Load (or take) the networks, open the indexes, make sure a calibration exists, catch up in the background."""
-    from service.matching import labelled  # the generator is only needed on a first start
-
     matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
     with sessions() as session:
         params = calibration.latest(session, matcher.encoder.sha256)

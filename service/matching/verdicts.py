@@ -88,20 +88,31 @@ class VerdictView(BaseModel):
 
 
 def invalidate(session: Session, shipment_ids: list[str]) -> None:
-    """Forget cached verdicts (a filing arrived); call inside the filing's transaction."""
+    """Forget these shipments' stored verdicts (a filing changed their evidence), in the caller's transaction."""
     session.execute(delete(VerdictRow).where(VerdictRow.shipment_id.in_(shipment_ids)))
 
 
-def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
-    """The cached verdict when it is current, else a fresh one (stored for next time)."""
+def invalidate_all(session: Session) -> None:
+    """Forget every stored verdict (the decision thresholds changed), in the caller's transaction."""
+    session.execute(delete(VerdictRow))
+
+
+def current(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
+    """The stored verdict when this model computed it, else a fresh one, stored for next time."""
     shipment = shipments.resolve(session, shipment_id)
     row = session.get(VerdictRow, shipment.id)
     if row is not None and row.model_sha256 == matcher.encoder.sha256:
         return VerdictView.model_validate(row.payload)
     view = compute(session, matcher, shipment)
+    store(session, view, model_sha256=matcher.encoder.sha256)
+    return view
+
+
+def store(session: Session, view: VerdictView, *, model_sha256: str) -> None:
+    """Insert or replace the shipment's stored verdict (in the caller's transaction)."""
     values = dict(
-        shipment_id=shipment.id,
-        model_sha256=matcher.encoder.sha256,
+        shipment_id=view.shipment_id,
+        model_sha256=model_sha256,
         decision=view.decision,
         risk=view.risk,
         payload=view.model_dump(mode="json"),
@@ -116,7 +127,6 @@ def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
         )
     )
     session.expire_all()
-    return view
 
 
 def _images(session: Session, shipment_id: str) -> tuple[list[Filing], dict[str, set[str]], dict[str, str]]:
@@ -145,6 +155,7 @@ def image_items(session: Session, shipment_id: str) -> list[tuple[str, str]]:
 
 
 def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictView:
+    """A fresh verdict from the shipment's filings and images; stores no verdict (the worker stores embeddings)."""
     filings, roles, latest = _images(session, shipment.id)
     evidence = Evidence(filings=[FilingFacts(f.id, f.filer_type, f.payload, frozenset(roles[f.id])) for f in filings])
     vectors = _vectors(session, matcher, latest)

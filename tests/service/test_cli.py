@@ -93,6 +93,7 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
     from service.domain import filings, participants
     from service.domain.actors import Actor, Principal
     from service.domain.images import ImageStore
+    from service.matching import verdicts
     from tests.support import carrier_filing, image_bytes
 
     engine = make_engine(matching_settings.resolved_database_url)
@@ -107,6 +108,7 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
                 parts={"security_scan": image_bytes(seed=i)},
                 store=ImageStore(matching_settings.image_dir),
                 limits=matching_settings.images,
+                on_change=verdicts.invalidate,
             )
     engine.dispose()
     env = {"SCANMATCH_MATCHING__ENCODER": matching_settings.matching.encoder}

@@ -15,6 +15,7 @@ from service.db.tables import Embedding
 from service.domain import filings, participants
 from service.domain.actors import Actor, Principal
 from service.domain.images import ImageStore
+from service.matching import verdicts
 from service.matching.embedder import decode
 from service.matching.matcher import Matcher, Networks
 from service.settings import Settings
@@ -40,6 +41,7 @@ def file_scans(session: Session, store: ImageStore, settings: Settings, n: int) 
             parts={"security_scan": image_bytes(seed=i)},
             store=store,
             limits=settings.images,
+            on_change=verdicts.invalidate,
         )
 
 
