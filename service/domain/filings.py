@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.db.tables import Filing as FilingRow
 from service.db.tables import FilingImage, StoredImage
 from service.domain import audit, images, shipments
-from service.domain.actors import Actor, Principal
+from service.domain.actors import CARRIER_LIKE, Actor, Principal
 from service.domain.errors import (
     DomainError,
     FieldError,
@@ -27,7 +27,6 @@ from service.domain.errors import (
     TransmissionConflict,
 )
 from service.domain.filing_schema import (
-    CARRIER_LIKE,
     IMAGE_PARTS,
     CarrierFiling,
     Filing,

@@ -18,6 +18,7 @@ from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, utcnow
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments
+from service.domain.actors import CARRIER_LIKE
 from service.matching.checks import Evidence, FilingFacts, run_checks, score
 from service.matching.embedder import MODALITY_OF_ROLE, to_vector
 from service.matching.matcher import Matcher
@@ -277,7 +278,7 @@ def _listing_category(matcher: Matcher, photo: np.ndarray | None, text: np.ndarr
 
 
 def _description_similarity(matcher: Matcher, evidence: Evidence) -> float | None:
-    carrier = evidence.first("enhanced_description", "carrier", "broker", "forwarder")
+    carrier = evidence.first("enhanced_description", *CARRIER_LIKE)
     market = evidence.first("enhanced_description", "marketplace")
     if not carrier or not market:
         return None
