@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +22,6 @@ from service.matching.indexes import IndexSet
 from service.settings import Settings
 
 log = structlog.get_logger("scanmatch.matcher")
-ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,7 @@ class Matcher:
             max_batch_size=settings.matching.max_batch_size,
             max_wait_ms=settings.matching.max_wait_ms,
         )
+        # The text tower's embedding of each category's name, for zero-shot categories (categories.py).
         self.categories = tuple(c for c in TAXONOMY)
         self.prompts = (
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
@@ -91,16 +90,6 @@ class Matcher:
 
     def use_calibration(self, params: CalibrationSet) -> None:
         self._calibration = params
-
-    def zero_shot(self, vectors: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
-        """The k most likely categories for each embedding, from the text tower's category names."""
-        if self.prompts is None:
-            return [[] for _ in range(len(vectors))]
-        logits = ZERO_SHOT_TEMPERATURE * (np.asarray(vectors) @ self.prompts.T)
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        top = np.argsort(-probs, axis=1)[:, :k]
-        return [[(self.categories[j], float(p[j])) for j in row] for p, row in zip(probs, top, strict=True)]
 
     def close(self) -> None:
         if self.catch_up is not None:
