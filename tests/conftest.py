@@ -18,9 +18,10 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.db.tables import Base
 from service.domain import participants
+from service.domain.images import ImageStore
 from service.matching import calibration, labelled
 from service.matching.calibration import CalibrationSet
-from service.matching.matcher import Networks
+from service.matching.matcher import Matcher, Networks
 from service.settings import Matching, Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("SCANMATCH_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
@@ -105,6 +106,17 @@ def matching_settings(
         calibration.save(session, model_sha256=networks.encoder.sha256, calibration=calibration_params)
     engine.dispose()
     return settings
+
+
+@pytest.fixture
+def matcher(matching_settings: Settings, networks: Networks) -> Iterator[Matcher]:
+    """The matching engine on the test database, without an app."""
+    engine = make_engine(matching_settings.resolved_database_url)
+    store = ImageStore(matching_settings.image_dir)
+    matcher = Matcher(networks=networks, settings=matching_settings, sessions=make_session_factory(engine), store=store)
+    yield matcher
+    matcher.close()
+    engine.dispose()
 
 
 @pytest.fixture
