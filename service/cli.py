@@ -1,4 +1,4 @@
-"""The `scanmatch` command: serve the API, manage keys, migrate the database."""
+"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex, recalibrate."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from service.domain.errors import KeyProblem
 from service.domain.images import ImageStore
 from service.settings import Settings
 
+# The matching package (torch, the encoders) is imported inside the commands that use it, so that
+# `keys` and `db` start at once.
 if TYPE_CHECKING:
     from service.matching.matcher import Matcher
 
