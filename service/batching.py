@@ -1,8 +1,10 @@
 """Cross-request micro-batching: items from many requests, one model call per batch.
 
-A single worker thread owns the model, so torch never runs on the event loop and never from two
-threads at once. Callers get a Future; a batch is closed when it reaches `max_batch_size` items or
-when its first item has waited `max_wait_ms`.
+Every batch runs on one worker thread, so the batch function never runs on the event loop and
+never twice at once. The batcher does not own the model: anything else that calls the same model
+must share a lock with the batch function (the embedder embeds listing texts on the threads that
+compute verdicts, under its lock). Callers get a Future; a batch is closed when it reaches
+`max_batch_size` items or when its first item has waited `max_wait_ms`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `scanmatch` command: serve the API, manage keys, migrate the database."""
+"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex, recalibrate."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
-from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.db.tables import Verdict
 from service.domain import participants
 from service.domain.actors import ROLES
 from service.domain.errors import KeyProblem
 from service.domain.images import ImageStore
 from service.settings import Settings
 
+# The matching package (torch, the encoders) is imported inside the commands that use it, so that
+# `keys` and `db` start at once.
 if TYPE_CHECKING:
     from service.matching.matcher import Matcher
 
@@ -101,12 +101,12 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON l
 
 
 def _matcher(settings: Settings) -> Matcher:
-    from service.matching.matcher import Matcher, Models
+    from service.matching.matcher import Matcher, Networks
 
     sessions = _sessions(settings)
     typer.echo(f"loading {settings.matching.encoder} ...", err=True)
     return Matcher(
-        models=Models.load(settings), settings=settings, sessions=sessions, store=ImageStore(settings.image_dir)
+        networks=Networks.load(settings), settings=settings, sessions=sessions, store=ImageStore(settings.image_dir)
     )
 
 
@@ -135,7 +135,7 @@ def calibrate(
     ] = None,
 ) -> None:
     """Refit P(match) and the decision thresholds for the current model, from examinations or generated data."""
-    from service.matching import calibration, labelled
+    from service.matching import calibration, labelled, verdicts
 
     settings = Settings()
     matcher = _matcher(settings)
@@ -157,7 +157,7 @@ def calibrate(
         raise typer.Exit(2) from None
     with matcher.sessions() as session:
         calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
-        session.execute(delete(Verdict))  # every cached verdict used the old thresholds
+        verdicts.invalidate_all(session)  # every stored verdict used the old thresholds
         session.commit()
     matcher.close()
     typer.echo(f"calibrated {matcher.encoder.version} on {params.n} {source} pairs")

@@ -18,9 +18,10 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.db.tables import Base
 from service.domain import participants
+from service.domain.images import ImageStore
 from service.matching import calibration, labelled
 from service.matching.calibration import CalibrationSet
-from service.matching.matcher import Models
+from service.matching.matcher import Matcher, Networks
 from service.settings import Matching, Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("SCANMATCH_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
@@ -77,15 +78,15 @@ def matching_config() -> Matching:
 
 
 @pytest.fixture(scope="session")
-def models(matching_config: Matching) -> Models:
+def networks(matching_config: Matching) -> Networks:
     """The real encoders, loaded once for the whole run."""
-    return Models.load(Settings(matching=matching_config))
+    return Networks.load(Settings(matching=matching_config))
 
 
 @pytest.fixture(scope="session")
-def calibration_params(models: Models, matching_config: Matching) -> CalibrationSet:
+def calibration_params(networks: Networks, matching_config: Matching) -> CalibrationSet:
     cosines, labels = labelled.generated_pairs(
-        models.encoder, n=matching_config.calibration_pairs, seed=matching_config.calibration_seed
+        networks.encoder, n=matching_config.calibration_pairs, seed=matching_config.calibration_seed
     )
     return calibration.fit(
         cosines, labels, target_false_alarm_rate=matching_config.target_false_alarm_rate, source="generated"
@@ -94,7 +95,7 @@ def calibration_params(models: Models, matching_config: Matching) -> Calibration
 
 @pytest.fixture
 def matching_settings(
-    database_url: str, tmp_path: Path, matching_config: Matching, models: Models, calibration_params: CalibrationSet
+    database_url: str, tmp_path: Path, matching_config: Matching, networks: Networks, calibration_params: CalibrationSet
 ) -> Settings:
     """Settings with matching on; the calibration is recorded so start-up need not fit one."""
     settings = Settings(
@@ -102,14 +103,25 @@ def matching_settings(
     )
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
-        calibration.save(session, model_sha256=models.encoder.sha256, calibration=calibration_params)
+        calibration.save(session, model_sha256=networks.encoder.sha256, calibration=calibration_params)
     engine.dispose()
     return settings
 
 
 @pytest.fixture
-def matching_client(matching_settings: Settings, models: Models) -> Iterator[TestClient]:
-    with TestClient(create_app(matching_settings, models=models)) as client:
+def matcher(matching_settings: Settings, networks: Networks) -> Iterator[Matcher]:
+    """The matching engine on the test database, without an app."""
+    engine = make_engine(matching_settings.resolved_database_url)
+    store = ImageStore(matching_settings.image_dir)
+    matcher = Matcher(networks=networks, settings=matching_settings, sessions=make_session_factory(engine), store=store)
+    yield matcher
+    matcher.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def matching_client(matching_settings: Settings, networks: Networks) -> Iterator[TestClient]:
+    with TestClient(create_app(matching_settings, networks=networks)) as client:
         yield client
 
 

@@ -17,15 +17,15 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain.images import ImageStore
 from service.matching import matcher as matching
-from service.matching.matcher import Models
+from service.matching.matcher import Networks
 from service.observability import Metrics, configure_logging, observe_request
 from service.settings import Settings, get_settings
 
 log = structlog.get_logger("scanmatch")
 
 
-def create_app(settings: Settings | None = None, *, models: Models | None = None) -> FastAPI:
-    """The service; `models` lets several apps (tests) share networks loaded once."""
+def create_app(settings: Settings | None = None, *, networks: Networks | None = None) -> FastAPI:
+    """The service; `networks` lets several apps (tests) share networks loaded once."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, models: Models | None = None
         app.state.images = ImageStore(settings.image_dir)
         app.state.images.writable()
         app.state.matcher = (
-            matching.start(settings, sessions=app.state.sessions, store=app.state.images, models=models)
+            matching.start(settings, sessions=app.state.sessions, store=app.state.images, networks=networks)
             if settings.matching.enabled
             else None
         )

@@ -1,23 +1,22 @@
-"""Reads of shipment data by people: each one authorised and audited (who, when, what, outcome)."""
+"""Access control: who may do what, with every attempt, granted or refused, in the audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.tables import Filing, FilingImage, StoredImage
-from service.domain import audit, shipments
+from service.domain import audit
 from service.domain.actors import Actor
-from service.domain.errors import Forbidden, InvalidQuery, NotFound
-from service.domain.images import CONTENT_TYPES, ImageStore
+from service.domain.errors import DomainError, Forbidden, NotFound
 
 INSPECTORS = ("inspector",)
 ADMINS = ("admin",)
 
 
 def require(session: Session, actor: Actor, roles: tuple[str, ...], action: str, **ids: str | None) -> None:
+    """Refuse, and audit the refusal, unless the actor holds one of `roles`."""
     if not actor.has_role(*roles):
         role = actor.principal.role if actor.principal else "anonymous"
         raise audit.refuse(
@@ -29,85 +28,28 @@ def require(session: Session, actor: Actor, roles: tuple[str, ...], action: str,
         )
 
 
-def shipment(*, session: Session, actor: Actor, shipment_id: str) -> shipments.ShipmentView:
-    require(session, actor, INSPECTORS, "shipment.read", shipment_id=shipment_id)
-    try:
-        found = shipments.resolve(session, shipment_id)
-    except NotFound as error:
-        raise audit.refuse(session, error, actor=actor, action="shipment.read", shipment_id=shipment_id) from None
-    audit.record(session, actor=actor, action="shipment.read", outcome="ok", shipment_id=found.id)
-    view = shipments.view(session, found)
-    session.commit()
-    return view
-
-
-def search(
-    *,
+@contextmanager
+def audited(
     session: Session,
     actor: Actor,
-    tracking_number: str | None,
-    house_bill: str | None,
-    master_bill: str | None,
-) -> list[shipments.ShipmentView]:
-    require(session, actor, INSPECTORS, "shipment.search")
-    if not (tracking_number or house_bill or master_bill):
-        raise InvalidQuery("give at least one of tracking_number, house_bill, master_bill")
-    ids = shipments.find(session, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill)
-    query = ", ".join(
-        f"{k}={v}"
-        for k, v in (("tracking_number", tracking_number), ("house_bill", house_bill), ("master_bill", master_bill))
-        if v
-    )
-    for shipment_id in ids:
-        audit.record(
-            session,
-            actor=actor,
-            action="shipment.read",
-            outcome="ok",
-            shipment_id=shipment_id,
-            detail=f"search {query}",
-        )
-    if not ids:
-        audit.record(session, actor=actor, action="shipment.search", outcome="none", detail=f"search {query}")
-    views = [shipments.view(session, shipments.resolve(session, shipment_id)) for shipment_id in ids]
+    roles: tuple[str, ...],
+    action: str,
+    *,
+    refusing: type[DomainError] = NotFound,
+    **ids: str | None,
+) -> Iterator[dict[str, str | None]]:
+    """Authorise `action` on `ids`, run the block, audit its outcome and commit.
+
+    A `refusing` error raised in the block is audited against the ids asked for and re-raised,
+    with nothing else of the block written. Otherwise one "ok" event is recorded with the fields
+    the block leaves in the yielded dict: the ids asked for unless it changes them (a merged
+    shipment's current id, say), and a `detail` if it adds one.
+    """
+    require(session, actor, roles, action, **ids)
+    event = dict(ids)
+    try:
+        yield event
+    except refusing as error:
+        raise audit.refuse(session, error, actor=actor, action=action, **ids) from None
+    audit.record(session, actor=actor, action=action, outcome="ok", **event)
     session.commit()
-    return views
-
-
-@dataclass(frozen=True)
-class ImageBytes:
-    data: bytes
-    content_type: str
-
-
-def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> ImageBytes:
-    require(session, actor, INSPECTORS, "image.read", image_sha256=sha256)
-    stored = session.get(StoredImage, sha256)
-    if stored is None:
-        raise audit.refuse(
-            session, NotFound(f"no image {sha256}"), actor=actor, action="image.read", image_sha256=sha256
-        )
-    shipment_id = session.scalar(
-        select(Filing.shipment_id)
-        .join(FilingImage, FilingImage.filing_id == Filing.id)
-        .where(FilingImage.image_sha256 == sha256)
-        .order_by(Filing.received_at)
-        .limit(1)
-    )
-    audit.record(session, actor=actor, action="image.read", outcome="ok", image_sha256=sha256, shipment_id=shipment_id)
-    session.commit()
-    return ImageBytes(data=store.read(sha256), content_type=CONTENT_TYPES[stored.format])
-
-
-def audit_trail(*, session: Session, actor: Actor, shipment_id: str | None, limit: int) -> list[audit.AuditRecord]:
-    require(session, actor, ADMINS, "audit.read", shipment_id=shipment_id)
-    ids = None
-    if shipment_id is not None:
-        try:
-            ids = shipments.aliases(session, shipments.resolve(session, shipment_id).id)
-        except NotFound:
-            ids = [shipment_id]  # refused reads of ids that never existed are in the trail too
-    records = audit.events(session, shipment_ids=ids, limit=limit)
-    audit.record(session, actor=actor, action="audit.read", outcome="ok", shipment_id=shipment_id)
-    session.commit()
-    return records

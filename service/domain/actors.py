@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-FILER_ROLES = ("carrier", "marketplace", "broker", "forwarder")
+# Who files (PIA 2.1): carriers, and brokers and forwarders who transmit the carriers' elements, and
+# online marketplaces. Filers' keys carry their filer type as their role.
+CarrierLike = Literal["carrier", "broker", "forwarder"]
+FilerRole = Literal["carrier", "marketplace", "broker", "forwarder"]
+CARRIER_LIKE: tuple[str, ...] = get_args(CarrierLike)
+FILER_ROLES: tuple[str, ...] = get_args(FilerRole)
 ROLES = (*FILER_ROLES, "inspector", "admin")
 
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints, model_validator
 
-FILER_TYPES = ("carrier", "marketplace", "broker", "forwarder")
-CARRIER_LIKE = ("carrier", "broker", "forwarder")
+from service.domain.actors import CARRIER_LIKE, CarrierLike, FilerRole
+
 IMAGE_PARTS = ("security_scan", "product_picture")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -74,7 +74,7 @@ class Identifiers(Strict):
 class FilingBase(Strict):
     # PIA 2.1, paragraph 1: every filer.
     originator_code: Ident
-    filer_type: Literal["carrier", "marketplace", "broker", "forwarder"]
+    filer_type: FilerRole
     identifiers: Identifiers
     mode: Literal["air", "truck", "rail", "vessel", "mail"]
     transmission_id: Ident | None = Field(
@@ -108,7 +108,7 @@ class FilingBase(Strict):
 class CarrierFiling(FilingBase):
     """PIA 2.1, paragraph 2: carriers (brokers and forwarders transmit the same elements)."""
 
-    filer_type: Literal["carrier", "broker", "forwarder"]
+    filer_type: CarrierLike
     shipment_initiator: Party
     final_deliver_to: Party
     enhanced_description: LongText

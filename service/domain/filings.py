@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.tables import Filing as FilingRow
-from service.db.tables import FilingImage, StoredImage, Verdict
+from service.db.tables import FilingImage, StoredImage
 from service.domain import audit, images, shipments
-from service.domain.actors import Actor, Principal
+from service.domain.actors import CARRIER_LIKE, Actor, Principal
 from service.domain.errors import (
     DomainError,
     FieldError,
@@ -26,7 +27,6 @@ from service.domain.errors import (
     TransmissionConflict,
 )
 from service.domain.filing_schema import (
-    CARRIER_LIKE,
     IMAGE_PARTS,
     CarrierFiling,
     Filing,
@@ -36,6 +36,9 @@ from service.domain.filing_schema import (
 from service.settings import ImageLimits
 
 ATTEMPTS = 3  # concurrent filings for one new tracking number race on its unique row: retry
+# Told, inside the filing's transaction, which shipments' evidence a new filing changed (the shipment
+# it joined and any it merged into that one), so what was derived from them can be dropped with it.
+OnChange = Callable[[Session, list[str]], None]
 
 
 class Receipt(BaseModel):
@@ -108,6 +111,7 @@ def accept(
     parts: dict[str, bytes],
     store: images.ImageStore,
     limits: ImageLimits,
+    on_change: OnChange,
 ) -> Accepted:
     """Take one transmission: everything in it is stored, with its audit record, or nothing is."""
     action = "filing.create"
@@ -126,7 +130,7 @@ def accept(
         store.put(info.sha256, parts[part])
     for attempt in range(ATTEMPTS):
         try:
-            return _record(session, actor=actor, principal=principal, filing=filing, infos=infos)
+            return _record(session, actor=actor, principal=principal, filing=filing, infos=infos, on_change=on_change)
         except IntegrityError:
             session.rollback()
             if attempt == ATTEMPTS - 1:
@@ -142,7 +146,13 @@ def _authorise(principal: Principal, filing: Filing) -> None:
 
 
 def _record(
-    session: Session, *, actor: Actor, principal: Principal, filing: Filing, infos: dict[str, images.ImageInfo]
+    session: Session,
+    *,
+    actor: Actor,
+    principal: Principal,
+    filing: Filing,
+    infos: dict[str, images.ImageInfo],
+    on_change: OnChange,
 ) -> Accepted:
     payload = filing.model_dump(mode="json", exclude_none=True)
     image_refs = {part: info.sha256 for part, info in infos.items()}
@@ -156,8 +166,7 @@ def _record(
         if earlier is not None:
             return _replay(session, actor=actor, earlier=earlier, payload=payload, image_refs=image_refs)
     shipment, merged = shipments.attach(session, filing.identifiers)
-    # A new filing changes what the verdict is computed from: drop the cached one.
-    session.execute(delete(Verdict).where(Verdict.shipment_id.in_([shipment.id, *merged])))
+    on_change(session, [shipment.id, *merged])
     row = FilingRow(
         id=f"fil_{secrets.token_hex(10)}",
         shipment_id=shipment.id,

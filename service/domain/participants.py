@@ -11,8 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
-from service.domain import access, audit
-from service.domain.access import ADMINS
+from service.domain.access import ADMINS, audited, require
 from service.domain.actors import FILER_ROLES, ROLES, Actor, Principal
 from service.domain.errors import KeyProblem, NotAuthenticated, NotFound
 
@@ -128,27 +127,22 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
 
 def issue_for(*, session: Session, actor: Actor, role: str, name: str) -> IssuedKey:
     """An administrator issues a key over the API (same rules as `scanmatch keys create`)."""
-    access.require(session, actor, ADMINS, "key.create")
-    try:
+    with audited(session, actor, ADMINS, "key.create", refusing=KeyProblem) as event:
         issued = create_key(session, role=role, name=name)
-    except KeyProblem as error:
-        raise audit.refuse(session, error, actor=actor, action="key.create") from None
-    audit.record(session, actor=actor, action="key.create", outcome="ok", detail=f"{issued.key_id} {role} {name}")
-    session.commit()
+        event["detail"] = f"{issued.key_id} {role} {name}"
     return issued
 
 
 def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
-    access.require(session, actor, ADMINS, "key.revoke")
-    try:
-        info = revoke_key(session, key_id)
-    except KeyProblem as error:
-        raise audit.refuse(session, NotFound(error.message), actor=actor, action="key.revoke") from None
-    audit.record(session, actor=actor, action="key.revoke", outcome="ok", detail=key_id)
-    session.commit()
+    with audited(session, actor, ADMINS, "key.revoke") as event:
+        try:
+            info = revoke_key(session, key_id)
+        except KeyProblem as error:
+            raise NotFound(error.message) from None
+        event["detail"] = key_id
     return info
 
 
 def list_for(*, session: Session, actor: Actor) -> list[KeyInfo]:
-    access.require(session, actor, ADMINS, "key.list")
+    require(session, actor, ADMINS, "key.list")
     return list_keys(session)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
@@ -38,7 +39,7 @@ class CalibrationParams:
 
     def probability(self, cosines: Sequence[float]) -> float:
         z = float(np.dot(self.weights, cosines[: len(self.weights)])) + self.bias
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return float(expit(z))
 
     def decide(self, probability: float) -> str:
         if probability < self.mismatch_below:

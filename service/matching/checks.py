@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from models.encoders.taxonomy import TAXONOMY
+from service.domain.actors import CARRIER_LIKE
 
 Severity = Literal["info", "low", "medium", "high"]
 WEIGHT: dict[str, float] = {"info": 0.0, "low": 0.1, "medium": 0.25, "high": 0.5}
-CARRIER_LIKE = ("carrier", "broker", "forwarder")
 DESCRIPTION_AGREEMENT_MIN = 0.3  # MiniLM cosine; unrelated goods score ~0.0-0.2, rewordings ~0.4-0.8
 PRICE_RATIO_MAX = 2.0
 

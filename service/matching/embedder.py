@@ -2,7 +2,8 @@
 
 The database row is written first and the FAISS index follows it; on start-up `reconcile` embeds
 any image that has no row yet and rebuilds any index that disagrees with the rows, so a crash at
-any point loses nothing.
+any point loses nothing. A listing's text is embedded on the calling thread (one that computes a
+verdict, never the event loop), under the lock that image batches hold.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def record(
     *, session: Session, matcher: Matcher, participant_id: str, shipment_id: str, examination: ExaminationIn
 ) -> ExaminationView:
     shipment = shipments.resolve(session, shipment_id)
-    verdict = verdicts.get(session, matcher, shipment.id)
+    verdict = verdicts.current(session, matcher, shipment.id)
     label = examination.found_category
     if label is None and examination.outcome == "contents_match" and verdict.image_match:
         label = verdict.image_match.listing_category
@@ -147,7 +147,7 @@ def queue(*, session: Session, matcher: Matcher, pending_only: bool, limit: int)
         candidates = candidates.where(Shipment.id.not_in(select(Examination.shipment_id)))
     uncached = session.scalars(candidates.where(Shipment.id.not_in(select(VerdictRow.shipment_id)))).all()
     for shipment_id in uncached:
-        verdicts.get(session, matcher, shipment_id)
+        verdicts.current(session, matcher, shipment_id)
         # Release SQLite's write lock before the next verdict may wait on the embedding worker.
         session.commit()
     rows = session.execute(

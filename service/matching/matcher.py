@@ -1,4 +1,4 @@
-"""The matching engine the service holds in app.state: models, indexes, embedder and calibration."""
+"""The matching engine the service holds in app.state: networks, indexes, embedder, calibration, thread pools."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,25 +15,24 @@ from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
-from service.matching import calibration
+from service.matching import calibration, labelled
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.indexes import IndexSet
 from service.settings import Settings
 
 log = structlog.get_logger("scanmatch.matcher")
-ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
 
 
 @dataclass(frozen=True)
-class Models:
+class Networks:
     """The loaded networks; shareable between apps (tests build them once)."""
 
     encoder: Encoder
     sentences: SentenceEncoder
 
     @classmethod
-    def load(cls, settings: Settings) -> Models:
+    def load(cls, settings: Settings) -> Networks:
         encoder = load_encoder(
             settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
         )
@@ -43,10 +41,10 @@ class Models:
 
 class Matcher:
     def __init__(
-        self, *, models: Models, settings: Settings, sessions: sessionmaker[Session], store: ImageStore
+        self, *, networks: Networks, settings: Settings, sessions: sessionmaker[Session], store: ImageStore
     ) -> None:
-        self.models = models
-        self.encoder = models.encoder
+        self.networks = networks
+        self.encoder = networks.encoder
         self.settings = settings.matching
         self.sessions = sessions
         self._worker_engine = make_engine(settings.resolved_database_url, pool_size=2)
@@ -66,34 +64,16 @@ class Matcher:
             max_batch_size=settings.matching.max_batch_size,
             max_wait_ms=settings.matching.max_wait_ms,
         )
+        # The text tower's embedding of each category's name, for zero-shot categories (categories.py).
         self.categories = tuple(c for c in TAXONOMY)
         self.prompts = (
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
         )
         self._calibration: CalibrationSet | None = None
         self.catch_up: threading.Thread | None = None
-        # Refreshes wait on the embedding worker: their own small pool, so they never tie up the
-        # threads that serve requests.
-        self._refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
-
-    def schedule(self, shipment_id: str) -> None:
-        """Refresh a shipment's verdict soon (a filing arrived), on the matcher's own threads."""
-        self._refresher.submit(self.refresh, shipment_id)
-
-    def refresh(self, shipment_id: str) -> None:
-        """Recompute and store a shipment's verdict; failures are logged, not raised."""
-        from service.matching import verdicts
-
-        try:
-            # Wait for the embeddings first, holding no database connection while the worker runs.
-            with self.sessions() as session:
-                items = verdicts.image_items(session, shipment_id)
-            self.embedder.embed_now(items)
-            with self.sessions() as session:
-                verdicts.get(session, self, shipment_id)
-                session.commit()
-        except Exception:
-            log.exception("verdict refresh failed", shipment_id=shipment_id)
+        # Verdict refreshes (service.matching.refresh) wait on the embedding worker: their own small
+        # pool, so they never tie up the threads that serve requests.
+        self.refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
 
     def backlog(self) -> int:
         with self.sessions() as session:
@@ -111,29 +91,19 @@ class Matcher:
     def use_calibration(self, params: CalibrationSet) -> None:
         self._calibration = params
 
-    def zero_shot(self, vectors: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
-        """The k most likely categories for each embedding, from the text tower's category names."""
-        if self.prompts is None:
-            return [[] for _ in range(len(vectors))]
-        logits = ZERO_SHOT_TEMPERATURE * (np.asarray(vectors) @ self.prompts.T)
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        top = np.argsort(-probs, axis=1)[:, :k]
-        return [[(self.categories[j], float(p[j])) for j in row] for p, row in zip(probs, top, strict=True)]
-
     def close(self) -> None:
         if self.catch_up is not None:
             self.catch_up.join(timeout=60)
-        self._refresher.shutdown(wait=True)
+        self.refresher.shutdown(wait=True)
         self.embedder.close()
         self._worker_engine.dispose()
 
 
-def start(settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, models: Models | None) -> Matcher:
-    """Load (or take) the models, open the indexes, make sure a calibration exists, catch up in the background."""
-    from service.matching import labelled  # the generator is only needed on a first start
-
-    matcher = Matcher(models=models or Models.load(settings), settings=settings, sessions=sessions, store=store)
+def start(
+    settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, networks: Networks | None
+) -> Matcher:
+    """Load (or take) the networks, open the indexes, make sure a calibration exists, catch up in the background."""
+    matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
     with sessions() as session:
         params = calibration.latest(session, matcher.encoder.sha256)
         if params is None:

@@ -18,6 +18,8 @@ from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, utcnow
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments
+from service.domain.actors import CARRIER_LIKE
+from service.matching import categories
 from service.matching.checks import Evidence, FilingFacts, run_checks, score
 from service.matching.embedder import MODALITY_OF_ROLE, to_vector
 from service.matching.matcher import Matcher
@@ -88,20 +90,31 @@ class VerdictView(BaseModel):
 
 
 def invalidate(session: Session, shipment_ids: list[str]) -> None:
-    """Forget cached verdicts (a filing arrived); call inside the filing's transaction."""
+    """Forget these shipments' stored verdicts (a filing changed their evidence), in the caller's transaction."""
     session.execute(delete(VerdictRow).where(VerdictRow.shipment_id.in_(shipment_ids)))
 
 
-def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
-    """The cached verdict when it is current, else a fresh one (stored for next time)."""
+def invalidate_all(session: Session) -> None:
+    """Forget every stored verdict (the decision thresholds changed), in the caller's transaction."""
+    session.execute(delete(VerdictRow))
+
+
+def current(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
+    """The stored verdict when this model computed it, else a fresh one, stored for next time."""
     shipment = shipments.resolve(session, shipment_id)
     row = session.get(VerdictRow, shipment.id)
     if row is not None and row.model_sha256 == matcher.encoder.sha256:
         return VerdictView.model_validate(row.payload)
     view = compute(session, matcher, shipment)
+    store(session, view, model_sha256=matcher.encoder.sha256)
+    return view
+
+
+def store(session: Session, view: VerdictView, *, model_sha256: str) -> None:
+    """Insert or replace the shipment's stored verdict (in the caller's transaction)."""
     values = dict(
-        shipment_id=shipment.id,
-        model_sha256=matcher.encoder.sha256,
+        shipment_id=view.shipment_id,
+        model_sha256=model_sha256,
         decision=view.decision,
         risk=view.risk,
         payload=view.model_dump(mode="json"),
@@ -116,7 +129,6 @@ def get(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView:
         )
     )
     session.expire_all()
-    return view
 
 
 def _images(session: Session, shipment_id: str) -> tuple[list[Filing], dict[str, set[str]], dict[str, str]]:
@@ -145,6 +157,7 @@ def image_items(session: Session, shipment_id: str) -> list[tuple[str, str]]:
 
 
 def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictView:
+    """A fresh verdict from the shipment's filings and images; stores no verdict (the worker stores embeddings)."""
     filings, roles, latest = _images(session, shipment.id)
     evidence = Evidence(filings=[FilingFacts(f.id, f.filer_type, f.payload, frozenset(roles[f.id])) for f in filings])
     vectors = _vectors(session, matcher, latest)
@@ -152,7 +165,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
     if "photo" in vectors or text is not None:
-        evidence.listing_category = _listing_category(matcher, vectors.get("photo"), text)
+        evidence.listing_category = categories.listing(matcher, vectors.get("photo"), text)
     evidence.description_similarity = _description_similarity(matcher, evidence)
     seller_ids = {f.seller_id for f in filings if f.seller_id}
     hits: list[Neighbour] = []
@@ -174,7 +187,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         cosine = float(vectors["photo"] @ vectors["xray"])
         described = float(text @ vectors["xray"]) if text is not None else None
         probability = calib.probability([cosine] if described is None else [cosine, described])
-        looks_like = _looks_like(session, matcher, vectors["xray"])
+        looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(session, matcher, vectors["xray"])]
         findings = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
         image_match = ImageMatch(
             probability=round(probability, 4),
@@ -256,21 +269,12 @@ def _listing_text(evidence: Evidence) -> str:
     return " ".join(str(f.payload.get("enhanced_description", "")) for f in market).strip()
 
 
-def _listing_category(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:
-    if matcher.prompts is None:
-        return None
-    scores = np.zeros(len(matcher.categories))
-    for vector in (v for v in (photo, text) if v is not None):
-        scores += vector @ matcher.prompts.T
-    return matcher.categories[int(np.argmax(scores))] if scores.any() else None
-
-
 def _description_similarity(matcher: Matcher, evidence: Evidence) -> float | None:
-    carrier = evidence.first("enhanced_description", "carrier", "broker", "forwarder")
+    carrier = evidence.first("enhanced_description", *CARRIER_LIKE)
     market = evidence.first("enhanced_description", "marketplace")
     if not carrier or not market:
         return None
-    return round(matcher.models.sentences.similarity(str(carrier), str(market)), 4)
+    return round(matcher.networks.sentences.similarity(str(carrier), str(market)), 4)
 
 
 def _neighbours(session: Session, matcher: Matcher, index: str, vector: np.ndarray, own: str) -> list[Neighbour]:
@@ -313,27 +317,6 @@ def _violations(session: Session, seller_ids: set[str], own: str) -> int:
         )
         or 0
     )
-
-
-def _looks_like(session: Session, matcher: Matcher, xray: np.ndarray) -> list[CategoryScore]:
-    votes: dict[str, float] = defaultdict(float)
-    for category, p in matcher.zero_shot(xray[None, :], k=5)[0]:
-        votes[category] += p
-    hits = matcher.indexes["gallery"].search(xray[None, :], 10)[0]
-    if hits:
-        labels = dict(
-            session.execute(
-                select(Examination.id, Examination.found_category).where(Examination.id.in_([h.id for h in hits]))
-            ).all()
-        )
-        weights = [(labels.get(h.id), max(h.score, 0.0)) for h in hits]
-        total = sum(w for label, w in weights if label) or 1.0
-        for label, w in weights:
-            if label:
-                votes[label] += w / total
-        votes = {c: v / 2 for c, v in votes.items()} if matcher.prompts is not None else votes
-    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:3]
-    return [CategoryScore(category=c, score=round(v, 4)) for c, v in ranked]
 
 
 def _item_phrase(item: str) -> str:

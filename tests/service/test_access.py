@@ -117,3 +117,36 @@ def test_merged_shipments_answer_under_every_id(client, keys) -> None:
         by_house_bill["filing_id"],
         linking["filing_id"],
     }
+
+
+def test_each_granted_or_refused_request_leaves_one_exact_audit_event(client, keys) -> None:
+    world, inspector, admin = file_both(client, keys, "T9"), keys("inspector"), keys("admin")
+    shipment_id, unknown_sha = world["listing"]["shipment_id"], "0" * 64
+    shipment = client.get(f"/v1/shipments/{shipment_id}", headers=auth(inspector)).json()
+    sha = shipment["filings"][1]["images"][0]["sha256"]
+    client.get("/v1/shipments/shp_nope", headers=auth(inspector))
+    client.get(f"/v1/images/{sha}", headers=auth(inspector))
+    client.get(f"/v1/images/{unknown_sha}", headers=auth(inspector))
+    client.get(f"/v1/images/{sha}", headers=auth(world["carrier"]))
+    client.post("/v1/keys", json={"role": "pilot", "name": "P"}, headers=auth(admin))
+    issued = client.post("/v1/keys", json={"role": "carrier", "name": "C"}, headers=auth(admin)).json()
+    client.delete("/v1/keys/key_nope", headers=auth(admin))
+    client.delete(f"/v1/keys/{issued['key_id']}", headers=auth(admin))
+    client.get("/v1/audit", params={"shipment_id": "shp_nope"}, headers=auth(admin))
+    trail = client.get("/v1/audit", headers=auth(admin)).json()
+    for_inspectors = "it is for inspector keys"
+    fields = ("role", "action", "outcome", "shipment_id", "filing_id", "image_sha256", "detail")
+    events = [tuple(e[f] for f in fields) for e in reversed(trail) if e["action"] != "filing.create"]
+    assert events == [
+        ("inspector", "shipment.read", "ok", shipment_id, None, None, None),
+        ("inspector", "shipment.read", "not_found", "shp_nope", None, None, "no shipment shp_nope"),
+        ("inspector", "image.read", "ok", shipment_id, None, sha, None),
+        ("inspector", "image.read", "not_found", None, None, unknown_sha, f"no image {unknown_sha}"),
+        ("carrier", "image.read", "forbidden", None, None, sha, f"carrier keys may not image.read; {for_inspectors}"),
+        ("admin", "key.create", "key_problem", None, None, None, events[5][6]),
+        ("admin", "key.create", "ok", None, None, None, f"{issued['key_id']} carrier C"),
+        ("admin", "key.revoke", "not_found", None, None, None, events[7][6]),
+        ("admin", "key.revoke", "ok", None, None, None, issued["key_id"]),
+        ("admin", "audit.read", "ok", "shp_nope", None, None, None),
+    ]
+    assert "unknown role 'pilot'" in events[5][6] and "no such key" in events[7][6]

@@ -24,47 +24,18 @@ def scanmatch(
 
 
 def test_keys_create_list_and_revoke(tmp_path: Path, database_url: str) -> None:
-    created = scanmatch(
-        "keys",
-        "create",
-        "--role",
-        "carrier",
-        "--name",
-        "ACME Air",
-        "--json",
-        data_dir=tmp_path,
-        database_url=database_url,
-    )
+    def create(role: str, name: str) -> subprocess.CompletedProcess[str]:
+        return scanmatch(
+            "keys", "create", "--role", role, "--name", name, "--json", data_dir=tmp_path, database_url=database_url
+        )
+
+    created = create("carrier", "ACME Air")
     assert created.returncode == 0, created.stderr
     issued = json.loads(created.stdout)
     assert issued["key"].startswith("smk_") and issued["originator_code"].startswith("OC")
-    second = json.loads(
-        scanmatch(
-            "keys",
-            "create",
-            "--role",
-            "carrier",
-            "--name",
-            "ACME Air",
-            "--json",
-            data_dir=tmp_path,
-            database_url=database_url,
-        ).stdout
-    )
+    second = json.loads(create("carrier", "ACME Air").stdout)
     assert second["originator_code"] == issued["originator_code"] and second["key"] != issued["key"]
-    inspector = json.loads(
-        scanmatch(
-            "keys",
-            "create",
-            "--role",
-            "inspector",
-            "--name",
-            "Ann",
-            "--json",
-            data_dir=tmp_path,
-            database_url=database_url,
-        ).stdout
-    )
+    inspector = json.loads(create("inspector", "Ann").stdout)
     assert inspector["originator_code"] is None
     revoked = scanmatch("keys", "revoke", issued["key_id"], data_dir=tmp_path, database_url=database_url)
     assert revoked.returncode == 0 and issued["key_id"] in revoked.stdout
@@ -93,6 +64,7 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
     from service.domain import filings, participants
     from service.domain.actors import Actor, Principal
     from service.domain.images import ImageStore
+    from service.matching import verdicts
     from tests.support import carrier_filing, image_bytes
 
     engine = make_engine(matching_settings.resolved_database_url)
@@ -107,6 +79,7 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
                 parts={"security_scan": image_bytes(seed=i)},
                 store=ImageStore(matching_settings.image_dir),
                 limits=matching_settings.images,
+                on_change=verdicts.invalidate,
             )
     engine.dispose()
     env = {"SCANMATCH_MATCHING__ENCODER": matching_settings.matching.encoder}

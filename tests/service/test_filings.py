@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db.tables import Filing, StoredImage
+from service.db.tables import Filing, StoredImage, Verdict
 from tests.support import auth, carrier_filing, image_bytes, marketplace_filing, multipart
 
 
@@ -32,6 +32,19 @@ def test_marketplace_and_carrier_filings_join_one_shipment(client, keys, session
     assert first.json()["shipment_id"] == second.json()["shipment_id"]
     assert set(first.json()) == {"filing_id", "shipment_id", "received_at", "warnings"}
     assert session.scalar(select(func.count()).select_from(StoredImage)) == 2
+
+
+def test_a_new_filing_drops_the_stored_verdict_with_matching_off(client, keys, session: Session) -> None:
+    """The verdict is forgotten in the filing's own transaction: a server restarted with matching on
+    must not serve one computed before this filing arrived."""
+    shop, carrier = keys("marketplace"), keys("carrier")
+    first = post(client, shop, marketplace_filing(shop.originator_code, tracking="T1"), product_picture=image_bytes())
+    shipment_id = first.json()["shipment_id"]
+    session.add(Verdict(shipment_id=shipment_id, model_sha256="0" * 64, decision="match", risk=0.1, payload={}))
+    session.commit()
+    second = post(client, carrier, carrier_filing(carrier.originator_code, tracking="T1"), security_scan=image_bytes())
+    assert second.status_code == 201 and second.json()["shipment_id"] == shipment_id, second.text
+    assert session.scalar(select(func.count()).select_from(Verdict)) == 0
 
 
 def test_missing_mandatory_elements_are_all_named(client, keys) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from service.api.deps import SessionDep, caller
-from service.domain import access
+from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.audit import AuditRecord
 
@@ -21,4 +21,4 @@ def read_audit(
     shipment_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditRecord]:
-    return access.audit_trail(session=session, actor=actor, shipment_id=shipment_id, limit=limit)
+    return reads.audit_trail(session=session, actor=actor, shipment_id=shipment_id, limit=limit)

@@ -12,6 +12,7 @@ from service.domain.actors import Actor
 from service.domain.errors import ImageTooLarge
 from service.domain.filing_schema import IMAGE_PARTS
 from service.domain.shipments import FilingView
+from service.matching import refresh, verdicts
 from service.settings import ImageLimits
 
 router = APIRouter(prefix="/v1/filings", tags=["filings"])
@@ -29,12 +30,16 @@ async def _part_names(request: Request) -> set[str]:
     return {name for name in (await request.form()) if name != "filing"}
 
 
-def _read(part: str, upload: UploadFile | None, limits: ImageLimits) -> bytes | None:
-    if upload is None:
-        return None
-    if upload.size is not None and upload.size > limits.max_bytes:
-        raise ImageTooLarge(part, f"{upload.size:,} bytes is over the limit of {limits.max_bytes:,} bytes")
-    return upload.file.read(limits.max_bytes + 1)
+def _parts(uploads: dict[str, UploadFile | None], names: set[str], limits: ImageLimits) -> dict[str, bytes]:
+    parts: dict[str, bytes] = {}
+    for part, upload in uploads.items():
+        if upload is None:
+            continue
+        if upload.size is not None and upload.size > limits.max_bytes:
+            raise ImageTooLarge(part, f"{upload.size:,} bytes is over the limit of {limits.max_bytes:,} bytes")
+        parts[part] = upload.file.read(limits.max_bytes + 1)
+    # Unknown parts reach the domain as empty bytes so they are listed with the filing's other problems.
+    return parts | {name: b"" for name in names - set(IMAGE_PARTS)}
 
 
 @router.post("", status_code=201, responses={200: {"description": "a retry: the earlier receipt"}, **ERRORS})
@@ -52,20 +57,21 @@ def create_filing(
     product_picture: Annotated[UploadFile | None, File(description="product picture (marketplaces)")] = None,
 ) -> filings.Receipt:
     uploads = {"security_scan": security_scan, "product_picture": product_picture}
-    parts = {name: data for name, up in uploads.items() if (data := _read(name, up, settings.images)) is not None}
-    # Unknown parts reach the domain as empty bytes so they are listed with the filing's other problems.
-    parts.update({name: b"" for name in part_names - set(IMAGE_PARTS)})
     accepted = filings.accept(
-        session=session, actor=actor, filing_json=filing, parts=parts, store=store, limits=settings.images
+        session=session,
+        actor=actor,
+        filing_json=filing,
+        parts=_parts(uploads, part_names, settings.images),
+        store=store,
+        limits=settings.images,
+        on_change=verdicts.invalidate,  # matching on or off: a restarted matcher must not serve a stale verdict
     )
     matcher = getattr(request.app.state, "matcher", None)
     if matcher is not None and accepted.created:
         # After the response: embed the new images (batched with other requests') and refresh the verdict.
-        background.add_task(matcher.schedule, accepted.shipment_id)
-    outcome = "created" if accepted.created else "replayed"
-    request.app.state.metrics.filings.labels(accepted.filer_type, outcome).inc()
-    if not accepted.created:
-        response.status_code = 200
+        background.add_task(refresh.schedule, matcher, accepted.shipment_id)
+    request.app.state.metrics.filings.labels(accepted.filer_type, "created" if accepted.created else "replayed").inc()
+    response.status_code = 201 if accepted.created else 200
     return accepted.receipt
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from service.api.deps import SessionDep, StoreDep, caller
-from service.domain import access
+from service.domain import reads
 from service.domain.actors import Actor
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -24,6 +24,6 @@ def read_image(
     store: StoreDep,
     actor: Annotated[Actor, Depends(caller("image.read"))],
 ) -> Response:
-    found = access.image(session=session, actor=actor, sha256=sha256, store=store)
+    found = reads.image(session=session, actor=actor, sha256=sha256, store=store)
     # Content-addressed: the bytes behind a hash never change.
     return Response(found.data, media_type=found.content_type, headers={"Cache-Control": "private, max-age=31536000"})

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from service.api.deps import MatcherDep, SessionDep, caller
 from service.domain.actors import Actor
-from service.matching import access
+from service.matching import inspection
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
 from service.matching.verdicts import VerdictView
 
@@ -26,7 +26,7 @@ def read_verdict(
     matcher: MatcherDep,
     actor: Annotated[Actor, Depends(caller("verdict.read"))],
 ) -> VerdictView:
-    return access.verdict(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
+    return inspection.verdict(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
 
 
 @router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY)
@@ -37,9 +37,9 @@ def record_examination(
     matcher: MatcherDep,
     actor: Annotated[Actor, Depends(caller("examination.create"))],
 ) -> ExaminationView:
-    return access.examine(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id, examination=body)
+    return inspection.examine(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id, examination=body)
 
 
 @router.get("/stats", responses={403: {"description": "inspectors and administrators only"}})
 def read_stats(session: SessionDep, actor: Annotated[Actor, Depends(caller("stats.read"))]) -> Stats:
-    return access.stats(session=session, actor=actor)
+    return inspection.stats(session=session, actor=actor)

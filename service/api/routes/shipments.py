@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from service.api.deps import SessionDep, caller, get_matcher
-from service.domain import access
+from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.shipments import ShipmentView
-from service.matching import access as matching
+from service.matching import inspection
 from service.matching.examinations import QueueItem
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
@@ -35,10 +35,10 @@ def search_shipments(
     """Find shipments by identifier, or (`order=risk`) list the queue ranked by risk."""
     if order == "risk":
         matcher = get_matcher(request)
-        return matching.queue(
+        return inspection.queue(
             session=session, actor=actor, matcher=matcher, pending_only=status == "pending", limit=limit
         )
-    return access.search(
+    return reads.search(
         session=session, actor=actor, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill
     )
 
@@ -49,4 +49,4 @@ def read_shipment(
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("shipment.read"))],
 ) -> ShipmentView:
-    return access.shipment(session=session, actor=actor, shipment_id=shipment_id)
+    return reads.shipment(session=session, actor=actor, shipment_id=shipment_id)

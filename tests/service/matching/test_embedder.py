@@ -15,8 +15,9 @@ from service.db.tables import Embedding
 from service.domain import filings, participants
 from service.domain.actors import Actor, Principal
 from service.domain.images import ImageStore
+from service.matching import verdicts
 from service.matching.embedder import decode
-from service.matching.matcher import Matcher, Models
+from service.matching.matcher import Matcher, Networks
 from service.settings import Settings
 from tests.support import carrier_filing, image_bytes
 
@@ -40,18 +41,19 @@ def file_scans(session: Session, store: ImageStore, settings: Settings, n: int) 
             parts={"security_scan": image_bytes(seed=i)},
             store=store,
             limits=settings.images,
+            on_change=verdicts.invalidate,
         )
 
 
 def test_batched_embeddings_are_stored_then_indexed_and_rebuilt_after_damage(
-    matching_settings: Settings, models: Models
+    matching_settings: Settings, networks: Networks
 ) -> None:
     engine = make_engine(matching_settings.resolved_database_url)
     sessions = make_session_factory(engine)
     store = ImageStore(matching_settings.image_dir)
     with sessions() as session:
         file_scans(session, store, matching_settings, 5)
-    matcher = Matcher(models=models, settings=matching_settings, sessions=sessions, store=store)
+    matcher = Matcher(networks=networks, settings=matching_settings, sessions=sessions, store=store)
     assert matcher.backlog() == 5
     assert matcher.embedder.reconcile() == {"embedded": 5, "rebuilt": 0}
     assert matcher.backlog() == 0 and matcher.embedder.batcher.batches >= 1
@@ -64,7 +66,7 @@ def test_batched_embeddings_are_stored_then_indexed_and_rebuilt_after_damage(
     matcher.close()
 
     matcher.indexes["scans"].path.write_bytes(b"damaged")
-    reopened = Matcher(models=models, settings=matching_settings, sessions=sessions, store=store)
+    reopened = Matcher(networks=networks, settings=matching_settings, sessions=sessions, store=store)
     assert reopened.indexes["scans"].size == 0
     assert reopened.embedder.reconcile() == {"embedded": 0, "rebuilt": 1}
     assert sorted(reopened.indexes["scans"].ids().tolist()) == sorted(r.id for r in rows)

@@ -10,6 +10,12 @@ from tests.service.matching.test_verdicts import file_shipment, first
 from tests.support import auth
 
 
+def audited(client: TestClient, admin: Any, action: str) -> list[tuple[str, str | None, str | None]]:
+    """(outcome, shipment_id, detail) of the audit events of `action`, oldest first."""
+    trail = client.get("/v1/audit", headers=auth(admin)).json()
+    return [(e["outcome"], e["shipment_id"], e["detail"]) for e in reversed(trail) if e["action"] == action]
+
+
 def test_examination_labels_the_xray_and_scores_the_verdict(matching_client: TestClient, keys: Any) -> None:
     inspector, admin = keys("inspector"), keys("admin")
     knife = first("concealment", hidden="kitchen_knife")
@@ -23,6 +29,10 @@ def test_examination_labels_the_xray_and_scores_the_verdict(matching_client: Tes
     assert recorded.status_code == 201, recorded.text
     body = recorded.json()
     assert body["joined_gallery"] and body["verdict_decision"] == verdict["decision"]
+    assert audited(matching_client, admin, "verdict.read") == [("ok", shipment_id, verdict["decision"])]
+    assert audited(matching_client, admin, "examination.create") == [
+        ("ok", shipment_id, "prohibited_item kitchen_knife")
+    ]
     # The labelled x-ray now answers for look-alikes: the same scan filed again resembles a knife.
     scan = matching_client.get(f"/v1/shipments/{shipment_id}", headers=auth(inspector)).json()["filings"][1]["images"][
         0
@@ -59,6 +69,10 @@ def test_bad_examinations_are_refused(matching_client: TestClient, keys: Any) ->
         f"/v1/shipments/{shipment_id}/examinations", json={"outcome": "contents_match"}, headers=auth(keys("carrier"))
     )
     assert carrier.status_code == 403
+    assert audited(matching_client, keys("admin"), "examination.create") == [
+        ("not_found", "shp_nope", "no shipment shp_nope"),
+        ("forbidden", shipment_id, "carrier keys may not examination.create; it is for inspector keys"),
+    ]
 
 
 def test_queue_ranks_pending_shipments_by_risk(matching_client: TestClient, keys: Any) -> None:
@@ -73,6 +87,7 @@ def test_queue_ranks_pending_shipments_by_risk(matching_client: TestClient, keys
     items = queue.json()
     assert sorted(i["shipment_id"] for i in items) == sorted(ids)
     assert [i["risk"] for i in items] == sorted((i["risk"] for i in items), reverse=True)
+    assert audited(matching_client, keys("admin"), "shipment.queue") == [("ok", None, "3 shipments")]
     matching_client.post(
         f"/v1/shipments/{ids[0]}/examinations", json={"outcome": "contents_match"}, headers=auth(inspector)
     )

@@ -1,0 +1,58 @@
+"""Which category of goods an embedding shows: by the text tower's category names (zero-shot) and,
+for an x-ray, by the examined x-rays it resembles in the labelled gallery."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from scipy.special import softmax
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.tables import Examination
+from service.matching.matcher import Matcher
+
+ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
+
+
+def zero_shot(matcher: Matcher, vectors: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+    """The k most likely categories for each embedding, from the text tower's category names."""
+    if matcher.prompts is None:
+        return [[] for _ in range(len(vectors))]
+    logits = ZERO_SHOT_TEMPERATURE * (np.asarray(vectors) @ matcher.prompts.T)
+    probs = softmax(logits, axis=1)
+    top = np.argsort(-probs, axis=1)[:, :k]
+    return [[(matcher.categories[j], float(p[j])) for j in row] for p, row in zip(probs, top, strict=True)]
+
+
+def listing(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:
+    """The category whose name the product picture and the listing text, together, are closest to."""
+    if matcher.prompts is None:
+        return None
+    scores = np.zeros(len(matcher.categories))
+    for vector in (v for v in (photo, text) if v is not None):
+        scores += vector @ matcher.prompts.T
+    return matcher.categories[int(np.argmax(scores))] if scores.any() else None
+
+
+def xray(session: Session, matcher: Matcher, vector: np.ndarray) -> list[tuple[str, float]]:
+    """The three categories an x-ray most resembles: zero-shot votes and the gallery's labels, averaged."""
+    votes: dict[str, float] = defaultdict(float)
+    for category, p in zero_shot(matcher, vector[None, :], k=5)[0]:
+        votes[category] += p
+    hits = matcher.indexes["gallery"].search(vector[None, :], 10)[0]
+    if hits:
+        labels = dict(
+            session.execute(
+                select(Examination.id, Examination.found_category).where(Examination.id.in_([h.id for h in hits]))
+            ).all()
+        )
+        weights = [(labels.get(h.id), max(h.score, 0.0)) for h in hits]
+        total = sum(w for label, w in weights if label) or 1.0
+        for label, w in weights:
+            if label:
+                votes[label] += w / total
+        votes = {c: v / 2 for c, v in votes.items()} if matcher.prompts is not None else votes
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:3]
+    return [(c, round(v, 4)) for c, v in ranked]

@@ -1,0 +1,46 @@
+"""Inspectors' use of the matching engine: verdicts, examinations, the queue, statistics; all audited."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from service.domain.access import ADMINS, INSPECTORS, audited, require
+from service.domain.actors import Actor
+from service.matching import examinations, verdicts
+from service.matching.examinations import ExaminationIn, ExaminationView, QueueItem, Stats
+from service.matching.matcher import Matcher
+
+
+def verdict(*, session: Session, actor: Actor, matcher: Matcher, shipment_id: str) -> verdicts.VerdictView:
+    with audited(session, actor, INSPECTORS, "verdict.read", shipment_id=shipment_id) as event:
+        view = verdicts.current(session, matcher, shipment_id)
+        event.update(shipment_id=view.shipment_id, detail=view.decision)
+    return view
+
+
+def examine(
+    *, session: Session, actor: Actor, matcher: Matcher, shipment_id: str, examination: ExaminationIn
+) -> ExaminationView:
+    with audited(session, actor, INSPECTORS, "examination.create", shipment_id=shipment_id) as event:
+        assert actor.principal is not None
+        view = examinations.record(
+            session=session,
+            matcher=matcher,
+            participant_id=actor.principal.participant_id,
+            shipment_id=shipment_id,
+            examination=examination,
+        )
+        event.update(shipment_id=view.shipment_id, detail=f"{view.outcome} {view.found_category or ''}".strip())
+    return view
+
+
+def queue(*, session: Session, actor: Actor, matcher: Matcher, pending_only: bool, limit: int) -> list[QueueItem]:
+    with audited(session, actor, INSPECTORS, "shipment.queue") as event:
+        items = examinations.queue(session=session, matcher=matcher, pending_only=pending_only, limit=limit)
+        event["detail"] = f"{len(items)} shipments"
+    return items
+
+
+def stats(*, session: Session, actor: Actor) -> Stats:
+    require(session, actor, (*INSPECTORS, *ADMINS), "stats.read")
+    return examinations.stats(session)

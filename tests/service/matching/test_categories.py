@@ -1,0 +1,19 @@
+"""Categories from the text tower's category names: each name is nearest to itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.matching import categories
+from service.matching.matcher import Matcher
+
+
+def test_each_category_name_is_its_own_category(matcher: Matcher) -> None:
+    if matcher.prompts is None:
+        pytest.skip(f"{matcher.encoder.name} has no text tower: no zero-shot categories")
+    for index, category in enumerate(matcher.categories):
+        assert categories.listing(matcher, None, matcher.prompts[index]) == category
+    ranked = categories.zero_shot(matcher, matcher.prompts, k=3)
+    assert [top[0][0] for top in ranked] == list(matcher.categories)
+    assert all(1 >= top[0][1] >= top[1][1] >= top[2][1] > 0 for top in ranked)
+    assert categories.listing(matcher, None, None) is None
