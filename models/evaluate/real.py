@@ -36,7 +36,9 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.encoders.device import choose_placement
 from models.encoders.encoder import Encoder
+from models.encoders.photo_categories import CATEGORIES, ImageNetPhotoCategories
 from models.encoders.registry import DEFAULT_ENCODER, load_encoder
 from models.encoders.taxonomy import TAXONOMY
 from models.evaluate.gallery import nn_category_accuracy
@@ -106,11 +108,26 @@ def listing_category(encoder: Encoder, photos: Embedded) -> dict[str, Any] | Non
     """Share of real photos whose nearest taxonomy label is their category (the service's rule)."""
     if not encoder.has_text or not len(photos.rows):
         return None
-    categories = list(TAXONOMY)
-    prompts = encoder.embed_texts([TAXONOMY[c].label for c in categories])
-    named = np.array(categories)[(photos.vectors @ prompts.T).argmax(axis=1)]
-    right = named == photos.labels
-    per_category = {c: float(right[photos.labels == c].mean()) for c in sorted(set(photos.labels))}
+    prompts = encoder.embed_texts([TAXONOMY[c].label for c in CATEGORIES])
+    return _named(np.array(CATEGORIES)[(photos.vectors @ prompts.T).argmax(axis=1)], photos.labels)
+
+
+def classifier_category(folder: Path, rows: list[RealImage]) -> dict[str, Any] | None:
+    """The same share for EfficientNet-Lite0's ImageNet classifier mapped onto the taxonomy."""
+    photos = [r for r in rows if r.modality == "photo"]
+    if not photos:
+        return None
+    images = []
+    for row in photos:
+        with Image.open(folder / row.path) as img:
+            images.append(img.convert("RGB"))
+    named = [c.category for c in ImageNetPhotoCategories(choose_placement("cpu"))(images)]
+    return _named(np.array(named), np.array([r.category for r in photos]))
+
+
+def _named(named: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    right = named == labels
+    per_category = {c: float(right[labels == c].mean()) for c in sorted(set(labels))}
     return {"accuracy": float(right.mean()), "n": int(right.size), "per_category": per_category}
 
 
@@ -238,20 +255,20 @@ def render(results: list[dict[str, Any]]) -> str:
     row("listing category from a real photo", [_cell(r["listing_category_from_photo"]) for r in results])
     for kind in ("crop", "whole"):
         for k in GALLERY_SIZES:
-            cells = [_cell(r["gallery"][kind][str(k)]) for r in results]
+            cells = [_cell(r["gallery"][kind][str(k)] if "gallery" in r else None) for r in results]
             row(f"x-ray {kind} category, gallery of {k} per category", cells)
-    row("photo -> x-ray crop category", [_cell(r["photo_to_xray_category"]) for r in results])
-    items = sorted({item for r in results for item in r["findings_on_whole_scans"]})
+    row("photo -> x-ray crop category", [_cell(r.get("photo_to_xray_category")) for r in results])
+    items = sorted({item for r in results for item in r.get("findings_on_whole_scans", {})})
     for item in items:
         cells = []
         for r in results:
-            f = r["findings_on_whole_scans"].get(item)
+            f = r.get("findings_on_whole_scans", {}).get(item)
             at = (
                 "n/a" if f is None else f"{f['roc_auc']:.3f} ({f['detected']:.2f} found, {f['false_alarms']:.2f} false)"
             )
             cells.append(at)
         row(f"`{item}` finding on whole scans: ROC-AUC (at threshold)", cells)
-    assembled = [_cell(r["assembled_shipments"], "roc_auc") for r in results]
+    assembled = [_cell(r.get("assembled_shipments"), "roc_auc") for r in results]
     row("real photo + real scan, same vs other category: ROC-AUC", assembled)
     return "\n".join(lines)
 
@@ -259,13 +276,20 @@ def render(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.evaluate.real", description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, required=True, help="real-image manifest.jsonl (datasets/README.md)")
-    parser.add_argument("--encoders", nargs="+", default=[DEFAULT_ENCODER, "imagenet-effl0"])
+    parser.add_argument("--encoders", nargs="*", default=[DEFAULT_ENCODER, "imagenet-effl0"])
     parser.add_argument("--repeats", type=int, default=5, help="random gallery draws averaged")
+    parser.add_argument(
+        "--no-classifier", action="store_true", help="leave out the ImageNet classifier's listing category"
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         parser.error(f"no manifest at {args.manifest}: build the real set first (datasets/README.md)")
     results = [evaluate(load_encoder(name), args.manifest, repeats=args.repeats) for name in args.encoders]
+    if not args.no_classifier:
+        rows = read_real_manifest(args.manifest)
+        named = classifier_category(args.manifest.parent, rows)
+        results.append({"encoder": "imagenet classifier, mapped", "listing_category_from_photo": named})
     print(render(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -40,13 +40,16 @@ def test_reports_every_measure_for_each_encoder(tmp_path: Path, capsys: pytest.C
     assert main(["--manifest", str(manifest), "--encoders", DEFAULT_ENCODER, "--repeats", "2", "--json", str(out)]) == 0
     table = capsys.readouterr().out
     assert "x-ray crop category, gallery of 5 per category" in table
-    (result,) = json.loads(out.read_text())
+    result, classifier = json.loads(out.read_text())
     # On images like its training data the shipped encoder is far above chance on both.
     assert result["listing_category_from_photo"]["accuracy"] >= 0.5  # 26 labels: chance is 0.04
     assert result["gallery"]["whole"]["5"]["accuracy"] >= 0.6
     assert result["gallery"]["whole"]["100"] is None  # 8 scans a category cannot hold a gallery of 100
     assert set(result["findings_on_whole_scans"]) >= {"handgun", "kitchen_knife"}
     assert result["assembled_shipments"]["pairs"] == 2 * 8 * len(CATEGORIES)
+    # The ImageNet classifier's reading of the same photos is reported beside the encoders.
+    assert classifier["encoder"] == "imagenet classifier, mapped"
+    assert classifier["listing_category_from_photo"]["n"] == 8 * len(CATEGORIES)
 
 
 def test_unknown_categories_and_bad_lines_are_refused(tmp_path: Path) -> None:

