@@ -33,6 +33,9 @@ class Matching(BaseModel):
     calibration_pairs: int = Field(default=400, ge=20)
     # Generated calibration data uses a seed no training run or held-out evaluation uses.
     calibration_seed: int = 11
+    # Name a listing's category from the product picture with the untouched ImageNet classifier where
+    # it is sure (models.encoders.photo_categories): the trained photo tower misnames real photos.
+    photo_classifier: bool = True
 
 
 class Settings(BaseSettings):

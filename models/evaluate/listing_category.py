@@ -4,9 +4,10 @@ python -m models.evaluate.listing_category --artifact models/artifacts/scanmatch
     [--template "a photo of a {}"]
 
 The service takes a listing's category (for the x-ray findings a listing declares, and the HTS
-check) as the taxonomy label whose text embedding is closest to the listing photo's and text's
-embeddings summed (`service.matching.verdicts._listing_category`). Prints the accuracy on `n`
-generated match shipments of `seed` from the photo alone, the text alone and both.
+check) from the ImageNet classifier where it is sure of the product picture, else as the taxonomy
+label whose text embedding is closest to the listing photo's and text's embeddings summed
+(`models.encoders.photo_categories.name_listing`). Prints the accuracy on `n` generated match
+shipments of `seed` from the photo alone, the text alone, both, and the service's rule.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from models.encoders.artifact import load_artifact
 from models.encoders.device import choose_placement
+from models.encoders.photo_categories import ImageNetPhotoCategories, name_listing
 from models.encoders.taxonomy import TAXONOMY
 from models.generator.synthetic import generate_shipment
 
@@ -40,8 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     where = f"{args.n} match shipments of seed {args.seed}, prompts {args.template!r}"
     print(f"{args.artifact}: listing category of {where}")
     print("| evidence | accuracy |\n|---|---|")
-    for name, scores in (("photo", photo), ("text", text), ("photo + text (the service)", photo + text)):
+    for name, scores in (("photo", photo), ("text", text), ("photo + text", photo + text)):
         print(f"| {name} | {float((scores.argmax(1) == truth).mean()):.3f} |")
+    classified = ImageNetPhotoCategories(encoder.placement)([s.photo for s in shipments])
+    trained = [categories[j] for j in (photo + text).argmax(1)]
+    named = [
+        name_listing(classified=c, trained=t, photo=True, text=True) for c, t in zip(classified, trained, strict=True)
+    ]
+    right = np.mean([n is not None and n.category == s.category for n, s in zip(named, shipments, strict=True)])
+    print(f"| photo + text, ImageNet classifier where sure (the service) | {float(right):.3f} |")
     return 0
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.encoders.device import choose_placement
 from models.encoders.encoder import Encoder
-from models.encoders.photo_categories import CATEGORIES, ImageNetPhotoCategories
+from models.encoders.photo_categories import CATEGORIES, ImageNetPhotoCategories, PhotoCategory, name_listing
 from models.encoders.registry import DEFAULT_ENCODER, load_encoder
 from models.encoders.taxonomy import TAXONOMY
 from models.evaluate.gallery import nn_category_accuracy
@@ -104,25 +104,32 @@ def embed(encoder: Encoder, folder: Path, rows: list[RealImage], modality: Liter
     return Embedded(chosen, vectors)
 
 
-def listing_category(encoder: Encoder, photos: Embedded) -> dict[str, Any] | None:
-    """Share of real photos whose nearest taxonomy label is their category (the service's rule)."""
+def listing_category(
+    encoder: Encoder, photos: Embedded, classified: list[PhotoCategory] | None = None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Share of real photos whose nearest taxonomy label is their category; and, given the ImageNet
+    classifier's readings, the share the service's rule (`name_listing`) gets right."""
     if not encoder.has_text or not len(photos.rows):
-        return None
+        return None, None
     prompts = encoder.embed_texts([TAXONOMY[c].label for c in CATEGORIES])
-    return _named(np.array(CATEGORIES)[(photos.vectors @ prompts.T).argmax(axis=1)], photos.labels)
+    trained = np.array(CATEGORIES)[(photos.vectors @ prompts.T).argmax(axis=1)]
+    if classified is None:
+        return _named(trained, photos.labels), None
+    named = [
+        name_listing(classified=c, trained=str(t), photo=True, text=False)
+        for c, t in zip(classified, trained, strict=True)
+    ]
+    service = np.array([n.category if n is not None else "" for n in named])
+    return _named(trained, photos.labels), _named(service, photos.labels)
 
 
-def classifier_category(folder: Path, rows: list[RealImage]) -> dict[str, Any] | None:
-    """The same share for EfficientNet-Lite0's ImageNet classifier mapped onto the taxonomy."""
-    photos = [r for r in rows if r.modality == "photo"]
-    if not photos:
-        return None
+def classify_photos(folder: Path, rows: list[RealImage]) -> list[PhotoCategory]:
+    """EfficientNet-Lite0's ImageNet classifier's reading of each real photo, in manifest order."""
     images = []
-    for row in photos:
+    for row in (r for r in rows if r.modality == "photo"):
         with Image.open(folder / row.path) as img:
             images.append(img.convert("RGB"))
-    named = [c.category for c in ImageNetPhotoCategories(choose_placement("cpu"))(images)]
-    return _named(np.array(named), np.array([r.category for r in photos]))
+    return ImageNetPhotoCategories(choose_placement("cpu"))(images)
 
 
 def _named(named: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
@@ -222,16 +229,20 @@ def assembled_shipments(encoder: Encoder, photos: Embedded, scans: Embedded, *, 
     }
 
 
-def evaluate(encoder: Encoder, manifest: Path, *, repeats: int = 5) -> dict[str, Any]:
+def evaluate(
+    encoder: Encoder, manifest: Path, *, repeats: int = 5, classified: list[PhotoCategory] | None = None
+) -> dict[str, Any]:
     rows = read_real_manifest(manifest)
     folder = manifest.parent
     photos = embed(encoder, folder, rows, "photo")
+    by_photo, by_rule = listing_category(encoder, photos, classified)
     scans = embed(encoder, folder, rows, "xray")
     whole, crops = scans.where("whole"), scans.where("crop")
     return {
         "encoder": encoder.version,
         "counts": dict(Counter(f"{r.kind}:{r.category}" for r in rows)),
-        "listing_category_from_photo": listing_category(encoder, photos),
+        "listing_category_from_photo": by_photo,
+        "listing_category_service_rule": by_rule,
         "gallery": {
             kind: {str(k): gallery_accuracy(part, k, repeats=repeats) for k in GALLERY_SIZES}
             for kind, part in (("crop", crops), ("whole", whole))
@@ -253,6 +264,8 @@ def render(results: list[dict[str, Any]]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     row("listing category from a real photo", [_cell(r["listing_category_from_photo"]) for r in results])
+    rule = [_cell(r.get("listing_category_service_rule")) for r in results]
+    row("the same by the service's rule (ImageNet classifier where sure, else the encoder)", rule)
     for kind in ("crop", "whole"):
         for k in GALLERY_SIZES:
             cells = [_cell(r["gallery"][kind][str(k)] if "gallery" in r else None) for r in results]
@@ -285,10 +298,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         parser.error(f"no manifest at {args.manifest}: build the real set first (datasets/README.md)")
-    results = [evaluate(load_encoder(name), args.manifest, repeats=args.repeats) for name in args.encoders]
-    if not args.no_classifier:
-        rows = read_real_manifest(args.manifest)
-        named = classifier_category(args.manifest.parent, rows)
+    rows = read_real_manifest(args.manifest)
+    classified = None if args.no_classifier else classify_photos(args.manifest.parent, rows)
+    results = [
+        evaluate(load_encoder(name), args.manifest, repeats=args.repeats, classified=classified)
+        for name in args.encoders
+    ]
+    if classified is not None:
+        truth = np.array([r.category for r in rows if r.modality == "photo"])
+        named = _named(np.array([c.category for c in classified]), truth) if classified else None
         results.append({"encoder": "imagenet classifier, mapped", "listing_category_from_photo": named})
     print(render(results))
     if args.json:

@@ -1,15 +1,18 @@
-"""Which category of goods an embedding shows: by the text tower's category names (zero-shot) and,
-for an x-ray, by the examined x-rays it resembles in the labelled gallery."""
+"""Which category of goods an image shows: a listing's by the ImageNet classifier or the text tower's
+category names (zero-shot); an x-ray's by those names and the examined x-rays it resembles in the
+labelled gallery."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
+from PIL import Image
 from scipy.special import softmax
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.encoders.photo_categories import NamedCategory, name_listing
 from service.db.tables import Examination
 from service.matching.matcher import Matcher
 
@@ -26,8 +29,19 @@ def zero_shot(matcher: Matcher, vectors: np.ndarray, k: int = 3) -> list[list[tu
     return [[(matcher.categories[j], float(p[j])) for j in row] for p, row in zip(probs, top, strict=True)]
 
 
-def listing(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:
-    """The category whose name the product picture and the listing text, together, are closest to."""
+def listing(
+    matcher: Matcher, *, picture: Image.Image | None, photo: np.ndarray | None, text: np.ndarray | None
+) -> NamedCategory | None:
+    """The listing's category and what named it: the ImageNet classifier reading the product
+    picture where it is sure, else the category name the picture and text embeddings are closest to."""
+    classifier = matcher.networks.photo_categories
+    classified = classifier([picture])[0] if classifier is not None and picture is not None else None
+    return name_listing(
+        classified=classified, trained=_trained(matcher, photo, text), photo=photo is not None, text=text is not None
+    )
+
+
+def _trained(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:
     if matcher.prompts is None:
         return None
     scores = np.zeros(len(matcher.categories))

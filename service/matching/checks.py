@@ -41,6 +41,7 @@ class FilingFacts:
 class Evidence:
     filings: list[FilingFacts]
     listing_category: str | None = None
+    listing_category_evidence: str | None = None  # what named the category, in words
     description_similarity: float | None = None
     picture_reused_by_sellers: list[str] = field(default_factory=list)
     xray_reused_in_shipments: list[str] = field(default_factory=list)
@@ -122,9 +123,15 @@ def weight_for_category(e: Evidence) -> Check:
             False,
             "medium",
             f"{per_unit:.2f} kg per unit is implausible for a {TAXONOMY[category].label} "
-            f"(typically {low:g}-{high:g} kg)",
+            f"(typically {low:g}-{high:g} kg){_named_by(e)}",
         )
-    return ok("weight_for_category", f"{per_unit:.2f} kg per unit is plausible for a {TAXONOMY[category].label}")
+    return ok(
+        "weight_for_category", f"{per_unit:.2f} kg per unit is plausible for a {TAXONOMY[category].label}{_named_by(e)}"
+    )
+
+
+def _named_by(e: Evidence) -> str:
+    return f"; the category was named by {e.listing_category_evidence}" if e.listing_category_evidence else ""
 
 
 def descriptions_agree(e: Evidence) -> Check:
@@ -193,9 +200,9 @@ def hts_vs_description(e: Evidence) -> Check:
             "hts_vs_description",
             False,
             "medium",
-            f"HTS {hts} is not heading {expected}, where a {TAXONOMY[category].label} is classified",
+            f"HTS {hts} is not heading {expected}, where a {TAXONOMY[category].label} is classified{_named_by(e)}",
         )
-    return ok("hts_vs_description", f"HTS {hts} fits a {TAXONOMY[category].label}")
+    return ok("hts_vs_description", f"HTS {hts} fits a {TAXONOMY[category].label}{_named_by(e)}")
 
 
 def picture_reuse(e: Evidence) -> Check:

@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.encoders.encoder import Encoder
+from models.encoders.photo_categories import ImageNetPhotoCategories
 from models.encoders.registry import load_encoder
 from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
@@ -30,13 +31,15 @@ class Networks:
 
     encoder: Encoder
     sentences: SentenceEncoder
+    photo_categories: ImageNetPhotoCategories | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Networks:
         encoder = load_encoder(
             settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
         )
-        return cls(encoder=encoder, sentences=SentenceEncoder(encoder.placement))
+        classifier = ImageNetPhotoCategories(encoder.placement) if settings.matching.photo_classifier else None
+        return cls(encoder=encoder, sentences=SentenceEncoder(encoder.placement), photo_categories=classifier)
 
 
 class Matcher:

@@ -21,7 +21,7 @@ from service.domain import shipments
 from service.domain.actors import CARRIER_LIKE
 from service.matching import categories
 from service.matching.checks import Evidence, FilingFacts, run_checks, score
-from service.matching.embedder import MODALITY_OF_ROLE, to_vector
+from service.matching.embedder import MODALITY_OF_ROLE, decode, to_vector
 from service.matching.matcher import Matcher
 
 NEAR_DUPLICATE = 0.97  # cosine above which two images are treated as the same picture
@@ -52,6 +52,7 @@ class ImageMatch(BaseModel):
     # Items of concern the x-ray tower reads off the scan (knife, handgun, battery pack, pills).
     xray_findings: list[FindingView] = []
     listing_category: str | None
+    listing_category_evidence: str | None = None  # what named the listing's category
     nearest_listings: list[Neighbour]
     nearest_scans: list[Neighbour]
 
@@ -165,7 +166,10 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
     if "photo" in vectors or text is not None:
-        evidence.listing_category = categories.listing(matcher, vectors.get("photo"), text)
+        picture = decode(matcher.embedder.store.read(latest["product_picture"])) if "photo" in vectors else None
+        named = categories.listing(matcher, picture=picture, photo=vectors.get("photo"), text=text)
+        if named is not None:
+            evidence.listing_category, evidence.listing_category_evidence = named.category, named.evidence
     evidence.description_similarity = _description_similarity(matcher, evidence)
     seller_ids = {f.seller_id for f in filings if f.seller_id}
     hits: list[Neighbour] = []
@@ -196,6 +200,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             xray_looks_like=looks_like,
             xray_findings=[FindingView(**asdict(f), present=f.present) for f in findings],
             listing_category=evidence.listing_category,
+            listing_category_evidence=evidence.listing_category_evidence,
             nearest_listings=hits,
             nearest_scans=scan_hits,
         )

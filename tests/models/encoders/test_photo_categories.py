@@ -5,7 +5,15 @@ import torch
 
 from models.encoders import base_weights
 from models.encoders.device import choose_placement
-from models.encoders.photo_categories import CATEGORIES, IMAGENET_CLASSES, ImageNetPhotoCategories
+from models.encoders.photo_categories import (
+    CATEGORIES,
+    IMAGENET_CLASSES,
+    SURE_FROM,
+    ImageNetPhotoCategories,
+    NamedCategory,
+    PhotoCategory,
+    name_listing,
+)
 from models.encoders.taxonomy import TAXONOMY
 from tests.models.images import sample_images
 
@@ -28,3 +36,23 @@ def test_the_classifier_carries_the_wheels_imagenet_head_and_reads_as_categories
     named = categorizer(images)
     assert [n.category for n in named] == [CATEGORIES[j] for j in probs.argmax(axis=1)]
     assert np.allclose([n.probability for n in named], probs.max(axis=1))
+
+
+def test_a_sure_classifier_names_the_listing_and_says_so() -> None:
+    sure = PhotoCategory("watch", 0.91)
+    named = name_listing(classified=sure, trained="watch", photo=True, text=True)
+    assert named == NamedCategory(
+        "watch", "the product picture (ImageNet classifier, P 0.91) and the listing text agrees"
+    )
+    named = name_listing(classified=sure, trained="lighter", photo=True, text=False)
+    assert named == NamedCategory("watch", "the product picture (ImageNet classifier, P 0.91)")
+
+
+def test_below_sure_the_trained_encoders_reading_names_it() -> None:
+    unsure = PhotoCategory("watch", SURE_FROM - 0.01)
+    named = name_listing(classified=unsure, trained="lighter", photo=True, text=True)
+    assert named == NamedCategory("lighter", "the product picture and listing text (trained encoder)")
+    assert name_listing(classified=None, trained="lighter", photo=False, text=True) == NamedCategory(
+        "lighter", "the listing text (trained encoder)"
+    )
+    assert name_listing(classified=unsure, trained=None, photo=True, text=False) is None

@@ -12,8 +12,10 @@ def test_each_category_name_is_its_own_category(matcher: Matcher) -> None:
     if matcher.prompts is None:
         pytest.skip(f"{matcher.encoder.name} has no text tower: no zero-shot categories")
     for index, category in enumerate(matcher.categories):
-        assert categories.listing(matcher, None, matcher.prompts[index]) == category
+        named = categories.listing(matcher, picture=None, photo=None, text=matcher.prompts[index])
+        assert named is not None and named.category == category
+        assert named.evidence == "the listing text (trained encoder)"
     ranked = categories.zero_shot(matcher, matcher.prompts, k=3)
     assert [top[0][0] for top in ranked] == list(matcher.categories)
     assert all(1 >= top[0][1] >= top[1][1] >= top[2][1] > 0 for top in ranked)
-    assert categories.listing(matcher, None, None) is None
+    assert categories.listing(matcher, picture=None, photo=None, text=None) is None

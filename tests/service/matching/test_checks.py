@@ -73,6 +73,14 @@ def test_unknown_parties_and_hts() -> None:
     assert check(wrong, "hts_vs_description")[:2] == (False, "medium")
 
 
+def test_category_checks_say_what_named_the_category() -> None:
+    named = "the product picture (ImageNet classifier, P 0.91)"
+    evidence = both(market={"hts_number": "9503.00", "weight_kg": "0.2"}, listing_category="smartphone")
+    evidence.listing_category_evidence = named
+    for code in ("hts_vs_description", "weight_for_category"):
+        assert check(evidence, code)[2].endswith(f"; the category was named by {named}")
+
+
 def test_reuse_and_history_are_high_severity() -> None:
     evidence = both(picture_reused_by_sellers=["S-9"], xray_reused_in_shipments=["shp_1"], seller_violations=2)
     results = {c.code: c for c in run_checks(evidence)}
