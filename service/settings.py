@@ -33,6 +33,13 @@ class Matching(BaseModel):
     calibration_pairs: int = Field(default=400, ge=20)
     # Generated calibration data uses a seed no training run or held-out evaluation uses.
     calibration_seed: int = 11
+    # An image is unfamiliar when its k-th nearest known embedding lies below the cosine that all but
+    # this share of held-out generated images reach (service.matching.familiarity), in the embedding
+    # space of this encoder: the untouched ImageNet one, as the trained towers map real scans onto
+    # generated ones (docs/evaluation/unfamiliar-images).
+    familiarity_encoder: str = "imagenet-effl0"
+    familiarity_k: int = Field(default=5, ge=1, le=50)
+    familiarity_quantile: float = Field(default=0.01, gt=0, lt=0.5)
 
 
 class Settings(BaseSettings):
