@@ -36,6 +36,13 @@ class Matching(BaseModel):
     # Name a listing's category from the product picture with the untouched ImageNet classifier where
     # it is sure (models.encoders.photo_categories): the trained photo tower misnames real photos.
     photo_classifier: bool = True
+    # An image is unfamiliar when its k-th nearest known embedding lies below the cosine that all but
+    # this share of held-out generated images reach (service.matching.familiarity), in the embedding
+    # space of this encoder: the untouched ImageNet one, as the trained towers map real scans onto
+    # generated ones (docs/evaluation/unfamiliar-images).
+    familiarity_encoder: str = "imagenet-effl0"
+    familiarity_k: int = Field(default=5, ge=1, le=50)
+    familiarity_quantile: float = Field(default=0.01, gt=0, lt=0.5)
 
 
 class Settings(BaseSettings):

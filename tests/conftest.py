@@ -19,8 +19,9 @@ from service.db.migrate import upgrade
 from service.db.tables import Base
 from service.domain import participants
 from service.domain.images import ImageStore
-from service.matching import calibration, labelled
+from service.matching import calibration, familiarity, labelled
 from service.matching.calibration import CalibrationSet
+from service.matching.familiarity import Familiarity
 from service.matching.matcher import Matcher, Networks
 from service.settings import Matching, Settings
 
@@ -84,26 +85,54 @@ def networks(matching_config: Matching) -> Networks:
 
 
 @pytest.fixture(scope="session")
-def calibration_params(networks: Networks, matching_config: Matching) -> CalibrationSet:
-    cosines, labels = labelled.generated_pairs(
+def generated_reference(networks: Networks, matching_config: Matching) -> labelled.Generated:
+    """The generated shipments the service fits on at first start, embedded once for the whole run."""
+    return labelled.generated(
         networks.encoder, n=matching_config.calibration_pairs, seed=matching_config.calibration_seed
     )
+
+
+@pytest.fixture(scope="session")
+def calibration_params(generated_reference: labelled.Generated, matching_config: Matching) -> CalibrationSet:
     return calibration.fit(
-        cosines, labels, target_false_alarm_rate=matching_config.target_false_alarm_rate, source="generated"
+        generated_reference.cosines,
+        generated_reference.labels,
+        target_false_alarm_rate=matching_config.target_false_alarm_rate,
+        source="generated",
+    )
+
+
+@pytest.fixture(scope="session")
+def familiarity_params(networks: Networks, matching_config: Matching) -> dict[str, Familiarity]:
+    reference = labelled.generated(
+        networks.familiarity, n=matching_config.calibration_pairs, seed=matching_config.calibration_seed
+    )
+    return familiarity.fit_all(
+        reference.photos,
+        reference.xrays,
+        k=matching_config.familiarity_k,
+        quantile=matching_config.familiarity_quantile,
+        source="generated",
     )
 
 
 @pytest.fixture
 def matching_settings(
-    database_url: str, tmp_path: Path, matching_config: Matching, networks: Networks, calibration_params: CalibrationSet
+    database_url: str,
+    tmp_path: Path,
+    matching_config: Matching,
+    networks: Networks,
+    calibration_params: CalibrationSet,
+    familiarity_params: dict[str, Familiarity],
 ) -> Settings:
-    """Settings with matching on; the calibration is recorded so start-up need not fit one."""
+    """Settings with matching on; calibration and familiarity are recorded so start-up need not fit them."""
     settings = Settings(
         data_dir=tmp_path / "data", database_url=database_url, log_format="console", matching=matching_config
     )
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
         calibration.save(session, model_sha256=networks.encoder.sha256, calibration=calibration_params)
+        familiarity.save(session, model_sha256=networks.familiarity.sha256, familiarity=familiarity_params)
     engine.dispose()
     return settings
 

@@ -144,6 +144,24 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class FamiliarityReference(Base):
+    """Embeddings one model is known to handle, per modality, and the familiarity threshold fitted on them."""
+
+    __tablename__ = "familiarity_references"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    modality: Mapped[str] = mapped_column(String(10))
+    fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))
+    k: Mapped[int]
+    quantile: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    n: Mapped[int]
+    dim: Mapped[int]
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)  # (n, dim) float32, little-endian, L2-normalised
+
+
 class Embedding(Base):
     """One image embedded by one model: the source every FAISS index is rebuilt from."""
 

@@ -6,6 +6,8 @@ has no text tower or the listing no description), and a label, 1 when the conten
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,24 +18,42 @@ from service.db.tables import Embedding, Examination, Filing, FilingImage
 from service.matching.embedder import to_vector
 
 
+@dataclass(frozen=True)
+class Generated:
+    """Synthetic shipments embedded: their pair cosines and labels, and the embeddings themselves."""
+
+    cosines: np.ndarray  # (n, 2): photo/x-ray, description/x-ray (NaN without a text tower)
+    labels: np.ndarray  # (n,): 1 when the contents match
+    photos: np.ndarray  # (n, dim)
+    xrays: np.ndarray  # (n, dim)
+
+
+def generated(encoder: Encoder, *, n: int, seed: int, size: int = 256, progress: bool = False) -> Generated:
+    """n synthetic shipments rendered by the paired generator, embedded."""
+    from models.generator.synthetic import generate_shipment  # only calibration needs the generator
+
+    cosines, labels = np.full((n, 2), np.nan, np.float32), np.zeros(n, np.int64)
+    photos, xrays = np.zeros((n, encoder.dim), np.float32), np.zeros((n, encoder.dim), np.float32)
+    step = encoder.batch_size
+    for start in tqdm(range(0, n, step), desc="calibration pairs", unit="batch", disable=not progress):
+        batch = [generate_shipment(seed=seed, index=i, size=size) for i in range(start, min(n, start + step))]
+        end = start + len(batch)
+        photos[start:end] = encoder.embed_images("photo", [s.photo for s in batch])
+        xrays[start:end] = encoder.embed_images("xray", [s.xray for s in batch])
+        cosines[start:end, 0] = np.sum(photos[start:end] * xrays[start:end], axis=1)
+        if encoder.has_text:
+            texts = encoder.embed_texts([f"{s.title}. {s.description}" for s in batch])
+            cosines[start:end, 1] = np.sum(texts * xrays[start:end], axis=1)
+        labels[start:end] = [int(s.label == "match") for s in batch]
+    return Generated(cosines=cosines, labels=labels, photos=photos, xrays=xrays)
+
+
 def generated_pairs(
     encoder: Encoder, *, n: int, seed: int, size: int = 256, progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) cosines and labels of n synthetic shipments rendered by the paired generator."""
-    from models.generator.synthetic import generate_shipment  # only calibration needs the generator
-
-    cosines, labels = np.full((n, 2), np.nan, np.float32), np.zeros(n, np.int64)
-    step = encoder.batch_size
-    for start in tqdm(range(0, n, step), desc="calibration pairs", unit="batch", disable=not progress):
-        batch = [generate_shipment(seed=seed, index=i, size=size) for i in range(start, min(n, start + step))]
-        photos = encoder.embed_images("photo", [s.photo for s in batch])
-        xrays = encoder.embed_images("xray", [s.xray for s in batch])
-        cosines[start : start + len(batch), 0] = np.sum(photos * xrays, axis=1)
-        if encoder.has_text:
-            texts = encoder.embed_texts([f"{s.title}. {s.description}" for s in batch])
-            cosines[start : start + len(batch), 1] = np.sum(texts * xrays, axis=1)
-        labels[start : start + len(batch)] = [int(s.label == "match") for s in batch]
-    return cosines, labels
+    shipments = generated(encoder, n=n, seed=seed, size=size, progress=progress)
+    return shipments.cosines, shipments.labels
 
 
 def examined_pairs(session: Session, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,10 @@ from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
-from service.matching import calibration, labelled
+from service.matching import calibration, familiarity, labelled
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
+from service.matching.familiarity import Familiarity
 from service.matching.indexes import IndexSet
 from service.settings import Settings
 
@@ -31,15 +32,23 @@ class Networks:
 
     encoder: Encoder
     sentences: SentenceEncoder
+    familiarity: Encoder  # the embedding space familiarity is measured in
     photo_categories: ImageNetPhotoCategories | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Networks:
-        encoder = load_encoder(
-            settings.matching.encoder, device=settings.matching.device, batch_size=settings.matching.max_batch_size
+        m = settings.matching
+        encoder = load_encoder(m.encoder, device=m.device, batch_size=m.max_batch_size)
+        space = encoder
+        if m.familiarity_encoder != m.encoder:
+            space = load_encoder(m.familiarity_encoder, device=m.device, batch_size=m.max_batch_size)
+        classifier = ImageNetPhotoCategories(encoder.placement) if m.photo_classifier else None
+        return cls(
+            encoder=encoder,
+            sentences=SentenceEncoder(encoder.placement),
+            familiarity=space,
+            photo_categories=classifier,
         )
-        classifier = ImageNetPhotoCategories(encoder.placement) if settings.matching.photo_classifier else None
-        return cls(encoder=encoder, sentences=SentenceEncoder(encoder.placement), photo_categories=classifier)
 
 
 class Matcher:
@@ -73,6 +82,7 @@ class Matcher:
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
         )
         self._calibration: CalibrationSet | None = None
+        self._familiarity: dict[str, Familiarity] | None = None
         self.catch_up: threading.Thread | None = None
         # Verdict refreshes (service.matching.refresh) wait on the embedding worker: their own small
         # pool, so they never tie up the threads that serve requests.
@@ -94,6 +104,21 @@ class Matcher:
     def use_calibration(self, params: CalibrationSet) -> None:
         self._calibration = params
 
+    @property
+    def familiarity(self) -> dict[str, Familiarity]:
+        """Per modality, the embeddings this model is known to handle and the threshold fitted on them."""
+        if self._familiarity is None:
+            with self.sessions() as session:
+                self._familiarity = familiarity.latest(session, self.networks.familiarity.sha256)
+            if self._familiarity is None:
+                raise RuntimeError(
+                    f"no familiarity references in {self.networks.familiarity.version}: restart the service"
+                )
+        return self._familiarity
+
+    def use_familiarity(self, known: dict[str, Familiarity]) -> None:
+        self._familiarity = known
+
     def close(self) -> None:
         if self.catch_up is not None:
             self.catch_up.join(timeout=60)
@@ -105,21 +130,32 @@ class Matcher:
 def start(
     settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, networks: Networks | None
 ) -> Matcher:
-    """Load (or take) the networks, open the indexes, make sure a calibration exists, catch up in the background."""
+    """Load (or take) the networks, open the indexes, fit what the model lacks, catch up in the background."""
     matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
+    m, space = settings.matching, matcher.networks.familiarity
     with sessions() as session:
         params = calibration.latest(session, matcher.encoder.sha256)
         if params is None:
-            n = settings.matching.calibration_pairs
-            log.info(
-                "no calibration for this model yet: fitting on generated pairs", model=matcher.encoder.version, n=n
-            )
-            cosines, labels = labelled.generated_pairs(matcher.encoder, n=n, seed=settings.matching.calibration_seed)
+            log.info("no calibration for this model yet: fitting on generated pairs", model=matcher.encoder.version)
+            cosines, labels = labelled.generated_pairs(matcher.encoder, n=m.calibration_pairs, seed=m.calibration_seed)
             params = calibration.fit(
-                cosines, labels, target_false_alarm_rate=settings.matching.target_false_alarm_rate, source="generated"
+                cosines, labels, target_false_alarm_rate=m.target_false_alarm_rate, source="generated"
             )
             calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
+        known = familiarity.latest(session, space.sha256)
+        if known is None:
+            log.info("no familiarity references yet: embedding generated shipments", space=space.version)
+            shipments = labelled.generated(space, n=m.calibration_pairs, seed=m.calibration_seed)
+            known = familiarity.fit_all(
+                shipments.photos,
+                shipments.xrays,
+                k=m.familiarity_k,
+                quantile=m.familiarity_quantile,
+                source="generated",
+            )
+            familiarity.save(session, model_sha256=space.sha256, familiarity=known)
     matcher.use_calibration(params)
+    matcher.use_familiarity(known)
     matcher.catch_up = threading.Thread(target=_catch_up, args=(matcher,), name="reconcile", daemon=True)
     matcher.catch_up.start()
     return matcher

@@ -22,6 +22,7 @@ from service.domain.actors import CARRIER_LIKE
 from service.matching import categories
 from service.matching.checks import Evidence, FilingFacts, run_checks, score
 from service.matching.embedder import MODALITY_OF_ROLE, decode, to_vector
+from service.matching.familiarity import OTHER
 from service.matching.matcher import Matcher
 
 NEAR_DUPLICATE = 0.97  # cosine above which two images are treated as the same picture
@@ -44,6 +45,15 @@ class FindingView(BaseModel):
     present: bool
 
 
+class FamiliarityView(BaseModel):
+    """How near the image lies to images the model is known to handle (service.matching.familiarity)."""
+
+    score: float
+    familiar_from: float
+    other_modality_score: float | None = None  # the same score against the other modality's references
+    familiar: bool
+
+
 class ImageMatch(BaseModel):
     probability: float
     cosine: float  # product picture / x-ray
@@ -55,6 +65,9 @@ class ImageMatch(BaseModel):
     listing_category_evidence: str | None = None  # what named the listing's category
     nearest_listings: list[Neighbour]
     nearest_scans: list[Neighbour]
+    # None in verdicts stored before familiarity was measured.
+    photo_familiarity: FamiliarityView | None = None
+    xray_familiarity: FamiliarityView | None = None
 
 
 class CheckView(BaseModel):
@@ -193,6 +206,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         probability = calib.probability([cosine] if described is None else [cosine, described])
         looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(session, matcher, vectors["xray"])]
         findings = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
+        familiar = _familiarity(matcher, latest)
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
@@ -203,6 +217,8 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             listing_category_evidence=evidence.listing_category_evidence,
             nearest_listings=hits,
             nearest_scans=scan_hits,
+            photo_familiarity=familiar["photo"],
+            xray_familiarity=familiar["xray"],
         )
         decision = calib.decide(probability)
         reasons += _image_reasons(image_match, decision, calib.mismatch_below, calib.match_from)
@@ -218,6 +234,17 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
                 "that the listing does not declare"
                 for f in undeclared
             ]
+        # On an image unlike any the model knows, its likeness means nothing: never a confident match,
+        # but an alarm raised on it stands.
+        unfamiliar = [m for m in ("xray", "photo") if not familiar[m].familiar]
+        reasons += [
+            matcher.familiarity[m].reason(
+                familiar[m].score, float(familiar[m].other_modality_score or 0.0), alarm=decision == "mismatch"
+            )
+            for m in unfamiliar
+        ]
+        if unfamiliar and decision != "mismatch":
+            decision, risk = "inconclusive", max(risk, 0.5)
     else:
         decision, probability = "insufficient_data", None
         missing = [name for name, key in (("an x-ray", "xray"), ("a product picture", "photo")) if key not in vectors]
@@ -267,6 +294,22 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
             rows = fresh.scalars(select(Embedding).where(Embedding.id.in_(ids))).all()
         stored.update({(row.image_sha256, row.modality): row for row in rows})
     return {modality: to_vector(stored[(sha, modality)]) for sha, modality in items}
+
+
+def _familiarity(matcher: Matcher, latest: dict[str, str]) -> dict[str, FamiliarityView]:
+    known, space = matcher.familiarity, matcher.networks.familiarity
+    out = {}
+    for role, sha in latest.items():
+        modality = MODALITY_OF_ROLE[role]
+        vector = space.embed_images(modality, [decode(matcher.embedder.store.read(sha))])[0]  # type: ignore[arg-type]
+        score, other = known[modality].score(vector), known[OTHER[modality]].score(vector)
+        out[modality] = FamiliarityView(
+            score=round(score, 4),
+            familiar_from=round(known[modality].threshold, 4),
+            other_modality_score=round(other, 4),
+            familiar=known[modality].familiar(score, other),
+        )
+    return out
 
 
 def _listing_text(evidence: Evidence) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -144,3 +146,45 @@ def test_filers_never_see_verdicts(matching_client: TestClient, keys: Any, role:
     shipment_id = file_shipment(matching_client, keys, first("match"), "T-PRIV")
     response = matching_client.get(f"/v1/shipments/{shipment_id}/verdict", headers=auth(keys(role)))
     assert response.status_code == 403
+
+
+def test_an_unfamiliar_xray_is_never_a_match(matching_client: TestClient, keys: Any) -> None:
+    """Random noise, or a product photo sent as the scan: the model has never seen such an x-ray.
+
+    Its likeness to the picture means nothing, so no `match`: `inconclusive` with the reason, or
+    `mismatch` where the likeness alone already raised the alarm (an alarm is never lifted).
+    """
+    inspector = keys("inspector")
+    shipment = first("match")
+    noise = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    scans = {"noise": Image.fromarray(noise), "photo": first("match", category="book").photo}
+    for name, scan in scans.items():
+        shipment_id = file_shipment(matching_client, keys, shipment, f"T-{name}", scan=encoded(scan, "PNG"))
+        body = verdict(matching_client, inspector, shipment_id)
+        match, seen = body["image_match"], body["image_match"]["xray_familiarity"]
+        assert not seen["familiar"], (name, seen)
+        assert match["photo_familiarity"]["familiar"], (name, match)
+        reason = next(r for r in body["reasons"] if r.startswith("unfamiliar image: the x-ray is unlike the scans"))
+        alarm = match["probability"] < body["model"]["mismatch_below"]
+        assert body["decision"] == ("mismatch" if alarm else "inconclusive"), (name, body["reasons"])
+        assert reason.endswith("the mismatch alarm stands" if alarm else "treat the image match as unknown")
+
+
+def test_a_match_on_unfamiliar_images_is_inconclusive(matching_client: TestClient, keys: Any) -> None:
+    matcher = matching_client.app.state.matcher  # type: ignore[attr-defined]
+    strict = {m: replace(f, threshold=0.999) for m, f in matcher.familiarity.items()}  # nothing is familiar
+    matcher.use_familiarity(strict)
+    body = verdict(matching_client, keys("inspector"), file_shipment(matching_client, keys, first("match"), "T-ODD"))
+    assert body["image_match"]["probability"] >= body["model"]["match_from"]  # the likeness alone says match...
+    assert body["decision"] == "inconclusive", body["reasons"]  # ...on images the model does not know
+    assert any(r.startswith("unfamiliar image: the product picture") for r in body["reasons"]), body["reasons"]
+    assert any(r.startswith("unfamiliar image: the x-ray") for r in body["reasons"]), body["reasons"]
+    assert body["risk"] >= 0.5
+
+
+def test_a_generated_match_is_familiar(matching_client: TestClient, keys: Any) -> None:
+    body = verdict(matching_client, keys("inspector"), file_shipment(matching_client, keys, first("match"), "T-KNOWN"))
+    assert body["decision"] == "match", body["reasons"]
+    for modality in ("photo", "xray"):
+        assert body["image_match"][f"{modality}_familiarity"]["familiar"], body["image_match"]
+    assert not any(r.startswith("unfamiliar image") for r in body["reasons"])
