@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -175,11 +178,17 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     filings, roles, latest = _images(session, shipment.id)
     evidence = Evidence(filings=[FilingFacts(f.id, f.filer_type, f.payload, frozenset(roles[f.id])) for f in filings])
     vectors = _vectors(session, matcher, latest)
+
+    @cache
+    def image(role: str) -> Image.Image:
+        # Read and decoded once: the listing classifier and the familiarity check both look at the picture.
+        return decode(matcher.embedder.store.read(latest[role]))
+
     image_match, reasons = None, []
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
     if "photo" in vectors or text is not None:
-        picture = decode(matcher.embedder.store.read(latest["product_picture"])) if "photo" in vectors else None
+        picture = image("product_picture") if "photo" in vectors else None
         named = categories.listing(matcher, picture=picture, photo=vectors.get("photo"), text=text)
         if named is not None:
             evidence.listing_category, evidence.listing_category_evidence = named.category, named.evidence
@@ -206,7 +215,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         probability = calib.probability([cosine] if described is None else [cosine, described])
         looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(session, matcher, vectors["xray"])]
         findings = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
-        familiar = _familiarity(matcher, latest)
+        familiar = _familiarity(matcher, latest, image)
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
@@ -296,12 +305,14 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
     return {modality: to_vector(stored[(sha, modality)]) for sha, modality in items}
 
 
-def _familiarity(matcher: Matcher, latest: dict[str, str]) -> dict[str, FamiliarityView]:
+def _familiarity(
+    matcher: Matcher, latest: dict[str, str], image: Callable[[str], Image.Image]
+) -> dict[str, FamiliarityView]:
     known, space = matcher.familiarity, matcher.networks.familiarity
     out = {}
-    for role, sha in latest.items():
+    for role in latest:
         modality = MODALITY_OF_ROLE[role]
-        vector = space.embed_images(modality, [decode(matcher.embedder.store.read(sha))])[0]  # type: ignore[arg-type]
+        vector = space.embed_images(modality, [image(role)])[0]  # type: ignore[arg-type]
         score, other = known[modality].score(vector), known[OTHER[modality]].score(vector)
         out[modality] = FamiliarityView(
             score=round(score, 4),
