@@ -61,6 +61,7 @@ class RealImage(BaseModel):
     source: str = ""
     labels: list[str] = []
     boxes: list[tuple[float, float, float, float, str]] = []
+    title: str = ""  # a listing title, for photos that come with one
 
     def holds(self, item: str) -> bool:
         return item == self.category or item in self.labels
