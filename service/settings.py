@@ -36,6 +36,10 @@ class Matching(BaseModel):
     # Name a listing's category from the product picture with the untouched ImageNet classifier where
     # it is sure (models.encoders.photo_categories): the trained photo tower misnames real photos.
     photo_classifier: bool = True
+    # Read the listing's own words (its enhanced description) as a category with the untouched
+    # sentence encoder (models.encoders.listing_words), fused with the picture's reading: the
+    # trained text tower learned the generator's listings, not real titles.
+    listing_words: bool = True
     # An image is unfamiliar when its k-th nearest known embedding lies below the cosine that all but
     # this share of held-out generated images reach (service.matching.familiarity), in the embedding
     # space of this encoder: the untouched ImageNet one, as the trained towers map real scans onto

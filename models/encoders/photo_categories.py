@@ -22,6 +22,7 @@ from scipy.special import softmax
 from models.encoders import base_weights
 from models.encoders.device import Placement, place_model
 from models.encoders.imagenet import IMAGENET_PREPROCESS
+from models.encoders.listing_words import WordsReading
 from models.encoders.preprocess import to_tensor
 from models.encoders.taxonomy import TAXONOMY
 
@@ -101,21 +102,70 @@ SURE_FROM = 0.5
 class NamedCategory:
     category: str
     evidence: str  # what named it, in an inspector's words
+    confidence: float | None = None  # the fused probability, where the readings give one
+
+
+def _odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return p / (1 - p)
 
 
 def name_listing(
-    *, classified: PhotoCategory | None, trained: str | None, photo: bool, text: bool
+    *,
+    classified: PhotoCategory | None,
+    trained: str | None,
+    photo: bool,
+    text: bool,
+    words: WordsReading | None = None,
 ) -> NamedCategory | None:
-    """A listing's category: the ImageNet classifier where it is sure, else the trained encoder's reading.
+    """A listing's category from the listing's words and its picture, fused; else as the trained encoder reads it.
 
-    `classified` is the classifier's reading of the product picture, `trained` the category the
-    trained encoder's photo and text embeddings are closest to (`photo`, `text`: which it had).
+    `classified` is the ImageNet classifier's reading of the product picture, `words` the sentence
+    encoder's reading of the listing's text (`models.encoders.listing_words`), `trained` the category
+    the trained encoder's photo and text embeddings are closest to (`photo`, `text`: which it had).
+
+    With words, each reading is its top category at its probability and the rest spread evenly
+    over the other categories; the product of the two names the category, so the reading with the
+    higher odds wins a disagreement, and the evidence says the other reading disagreed. Without
+    words, the classifier names it where it is sure, else the trained encoder.
     """
+    if words is not None:
+        return _fused(words, classified if classified is not None and photo else None)
     if classified is not None and classified.probability >= SURE_FROM:
         agree = " and the listing text agrees" if text and trained == classified.category else ""
         picture = f"the product picture (ImageNet classifier, P {classified.probability:.2f}){agree}"
-        return NamedCategory(classified.category, picture)
+        return NamedCategory(classified.category, picture, round(classified.probability, 4))
     if trained is None:
         return None
     what = " and ".join(name for name, had in (("product picture", photo), ("listing text", text)) if had)
     return NamedCategory(trained, f"the {what} (trained encoder)")
+
+
+def _fused(words: WordsReading, classified: PhotoCategory | None) -> NamedCategory:
+    said = f"the listing's words (P {words.probability:.2f})"
+    if classified is None:
+        return NamedCategory(words.category, said, round(words.probability, 4))
+    seen = f"the product picture (ImageNet classifier, P {classified.probability:.2f})"
+    others = len(CATEGORIES) - 1
+    if classified.category == words.category:
+        both = words.probability * classified.probability
+        rest = (1 - words.probability) * (1 - classified.probability) / others
+        return NamedCategory(words.category, f"{said} and {seen}", round(both / (both + rest), 4))
+    # Disagreement: p_w * (1 - p_c) / others against p_c * (1 - p_w) / others, i.e. the odds.
+    w_odds, c_odds = _odds(words.probability), _odds(classified.probability)
+    w_mass = words.probability * (1 - classified.probability) / others
+    c_mass = classified.probability * (1 - words.probability) / others
+    rest = (1 - words.probability) * (1 - classified.probability) * (others - 1) / others**2
+    if w_odds >= c_odds:
+        label = TAXONOMY[classified.category].label
+        return NamedCategory(
+            words.category,
+            f"{said}; the picture reads as a {label} (P {classified.probability:.2f})",
+            round(w_mass / (w_mass + c_mass + rest), 4),
+        )
+    label = TAXONOMY[words.category].label
+    return NamedCategory(
+        classified.category,
+        f"{seen}; the words read as a {label} (P {words.probability:.2f})",
+        round(c_mass / (w_mass + c_mass + rest), 4),
+    )

@@ -4,10 +4,11 @@ python -m models.evaluate.listing_category --artifact models/artifacts/scanmatch
     [--template "a photo of a {}"]
 
 The service takes a listing's category (for the x-ray findings a listing declares, and the HTS
-check) from the ImageNet classifier where it is sure of the product picture, else as the taxonomy
-label whose text embedding is closest to the listing photo's and text's embeddings summed
-(`models.encoders.photo_categories.name_listing`). Prints the accuracy on `n` generated match
-shipments of `seed` from the photo alone, the text alone, both, and the service's rule.
+check) from the listing's own words read by the untouched sentence encoder
+(`models.encoders.listing_words`) fused with the ImageNet classifier's reading of the product
+picture (`models.encoders.photo_categories.name_listing`). Prints the accuracy on `n` generated
+match shipments of `seed` from the trained encoder's photo, text and both, the words alone, and
+the service's rule.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import numpy as np
 
 from models.encoders.artifact import load_artifact
 from models.encoders.device import choose_placement
+from models.encoders.listing_words import ListingWords
 from models.encoders.photo_categories import ImageNetPhotoCategories, name_listing
+from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from models.generator.synthetic import generate_shipment
 
@@ -45,12 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, scores in (("photo", photo), ("text", text), ("photo + text", photo + text)):
         print(f"| {name} | {float((scores.argmax(1) == truth).mean()):.3f} |")
     classified = ImageNetPhotoCategories(encoder.placement)([s.photo for s in shipments])
+    words = ListingWords(SentenceEncoder(encoder.placement))([s.description for s in shipments])
+    right = np.mean([w.category == s.category for w, s in zip(words, shipments, strict=True)])
+    print(f"| text, the sentence encoder's reading of the words | {float(right):.3f} |")
     trained = [categories[j] for j in (photo + text).argmax(1)]
     named = [
-        name_listing(classified=c, trained=t, photo=True, text=True) for c, t in zip(classified, trained, strict=True)
+        name_listing(classified=c, trained=t, photo=True, text=True, words=w)
+        for c, t, w in zip(classified, trained, words, strict=True)
     ]
     right = np.mean([n is not None and n.category == s.category for n, s in zip(named, shipments, strict=True)])
-    print(f"| photo + text, ImageNet classifier where sure (the service) | {float(right):.3f} |")
+    print(f"| photo + text: words and the ImageNet classifier fused (the service) | {float(right):.3f} |")
     return 0
 
 

@@ -30,14 +30,25 @@ def zero_shot(matcher: Matcher, vectors: np.ndarray, k: int = 3) -> list[list[tu
 
 
 def listing(
-    matcher: Matcher, *, picture: Image.Image | None, photo: np.ndarray | None, text: np.ndarray | None
+    matcher: Matcher,
+    *,
+    picture: Image.Image | None,
+    words: str | None,
+    photo: np.ndarray | None,
+    text: np.ndarray | None,
 ) -> NamedCategory | None:
-    """The listing's category and what named it: the ImageNet classifier reading the product
-    picture where it is sure, else the category name the picture and text embeddings are closest to."""
-    classifier = matcher.networks.photo_categories
+    """The listing's category and what named it: its own words and the ImageNet classifier's reading
+    of the product picture, fused; without words, the classifier where it is sure, else the category
+    name the picture and text embeddings are closest to (`name_listing`)."""
+    classifier, reader = matcher.networks.photo_categories, matcher.networks.listing_words
     classified = classifier([picture])[0] if classifier is not None and picture is not None else None
+    read = reader([words])[0] if reader is not None and words else None
     return name_listing(
-        classified=classified, trained=_trained(matcher, photo, text), photo=photo is not None, text=text is not None
+        classified=classified,
+        trained=_trained(matcher, photo, text),
+        photo=photo is not None,
+        text=text is not None,
+        words=read,
     )
 
 

@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.encoders.encoder import Encoder
+from models.encoders.listing_words import ListingWords
 from models.encoders.photo_categories import ImageNetPhotoCategories
 from models.encoders.registry import load_encoder
 from models.encoders.sentences import SentenceEncoder
@@ -34,6 +35,7 @@ class Networks:
     sentences: SentenceEncoder
     familiarity: Encoder  # the embedding space familiarity is measured in
     photo_categories: ImageNetPhotoCategories | None = None
+    listing_words: ListingWords | None = None  # the listing's own words read as categories
 
     @classmethod
     def load(cls, settings: Settings) -> Networks:
@@ -43,11 +45,13 @@ class Networks:
         if m.familiarity_encoder != m.encoder:
             space = load_encoder(m.familiarity_encoder, device=m.device, batch_size=m.max_batch_size)
         classifier = ImageNetPhotoCategories(encoder.placement) if m.photo_classifier else None
+        sentences = SentenceEncoder(encoder.placement)
         return cls(
             encoder=encoder,
-            sentences=SentenceEncoder(encoder.placement),
+            sentences=sentences,
             familiarity=space,
             photo_categories=classifier,
+            listing_words=ListingWords(sentences) if m.listing_words else None,
         )
 
 

@@ -66,6 +66,7 @@ class ImageMatch(BaseModel):
     xray_findings: list[FindingView] = []
     listing_category: str | None
     listing_category_evidence: str | None = None  # what named the listing's category
+    listing_category_confidence: float | None = None  # its fused probability, where the evidence gives one
     nearest_listings: list[Neighbour]
     nearest_scans: list[Neighbour]
     # None in verdicts stored before familiarity was measured.
@@ -184,12 +185,14 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         # Read and decoded once: the listing classifier and the familiarity check both look at the picture.
         return decode(matcher.embedder.store.read(latest[role]))
 
-    image_match, reasons = None, []
+    image_match, reasons, named = None, [], None
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
-    if "photo" in vectors or text is not None:
+    if "photo" in vectors or listing_text:
         picture = image("product_picture") if "photo" in vectors else None
-        named = categories.listing(matcher, picture=picture, photo=vectors.get("photo"), text=text)
+        named = categories.listing(
+            matcher, picture=picture, words=listing_text or None, photo=vectors.get("photo"), text=text
+        )
         if named is not None:
             evidence.listing_category, evidence.listing_category_evidence = named.category, named.evidence
     evidence.description_similarity = _description_similarity(matcher, evidence)
@@ -224,6 +227,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             xray_findings=[FindingView(**asdict(f), present=f.present) for f in findings],
             listing_category=evidence.listing_category,
             listing_category_evidence=evidence.listing_category_evidence,
+            listing_category_confidence=named.confidence if named is not None else None,
             nearest_listings=hits,
             nearest_scans=scan_hits,
             photo_familiarity=familiar["photo"],

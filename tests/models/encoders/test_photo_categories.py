@@ -5,6 +5,7 @@ import torch
 
 from models.encoders import base_weights
 from models.encoders.device import choose_placement
+from models.encoders.listing_words import WordsReading
 from models.encoders.photo_categories import (
     CATEGORIES,
     IMAGENET_CLASSES,
@@ -42,10 +43,10 @@ def test_a_sure_classifier_names_the_listing_and_says_so() -> None:
     sure = PhotoCategory("watch", 0.91)
     named = name_listing(classified=sure, trained="watch", photo=True, text=True)
     assert named == NamedCategory(
-        "watch", "the product picture (ImageNet classifier, P 0.91) and the listing text agrees"
+        "watch", "the product picture (ImageNet classifier, P 0.91) and the listing text agrees", 0.91
     )
     named = name_listing(classified=sure, trained="lighter", photo=True, text=False)
-    assert named == NamedCategory("watch", "the product picture (ImageNet classifier, P 0.91)")
+    assert named == NamedCategory("watch", "the product picture (ImageNet classifier, P 0.91)", 0.91)
 
 
 def test_below_sure_the_trained_encoders_reading_names_it() -> None:
@@ -56,3 +57,35 @@ def test_below_sure_the_trained_encoders_reading_names_it() -> None:
         "lighter", "the listing text (trained encoder)"
     )
     assert name_listing(classified=unsure, trained=None, photo=True, text=False) is None
+
+
+def test_words_and_picture_that_agree_name_the_listing_together() -> None:
+    named = name_listing(
+        classified=PhotoCategory("watch", 0.6),
+        trained="lighter",
+        photo=True,
+        text=True,
+        words=WordsReading("watch", 0.9),
+    )
+    assert named is not None and named.category == "watch"
+    assert named.evidence == "the listing's words (P 0.90) and the product picture (ImageNet classifier, P 0.60)"
+    assert named.confidence is not None and named.confidence > 0.99
+
+
+def test_in_a_disagreement_the_reading_with_the_higher_odds_names_it_and_the_other_is_reported() -> None:
+    sure_words = name_listing(
+        classified=PhotoCategory("handgun", 0.7), trained=None, photo=True, text=False, words=WordsReading("toy", 0.95)
+    )
+    assert sure_words is not None and sure_words.category == "toy"
+    assert "the picture reads as a handgun (P 0.70)" in sure_words.evidence
+    unsure_words = name_listing(
+        classified=PhotoCategory("handgun", 0.9), trained=None, photo=True, text=False, words=WordsReading("toy", 0.4)
+    )
+    assert unsure_words is not None and unsure_words.category == "handgun"
+    assert "the words read as a toy (P 0.40)" in unsure_words.evidence
+    assert unsure_words.confidence is not None and 0.5 < unsure_words.confidence < 0.95
+
+
+def test_words_alone_name_the_listing_without_a_picture() -> None:
+    named = name_listing(classified=None, trained="lighter", photo=False, text=True, words=WordsReading("pliers", 0.8))
+    assert named == NamedCategory("pliers", "the listing's words (P 0.80)", 0.8)
