@@ -1,7 +1,8 @@
 """Rebuild the real-image EVALUATION set (real bag x-rays, real product photos) from public repositories.
 
 Evaluation only: never committed, never in CI, never used to train shipped weights. The upstream
-datasets (SIXray, GDXray, Caltech-101, ImageNet) are licensed for research / non-commercial use.
+datasets (SIXray, GDXray, Caltech-101, ImageNet; Flipkart, Myntra and DummyJSON listing photos
+collected from shops) are for research / non-commercial evaluation only.
 
     python datasets/build_real.py --sources SRC --out datasets/real
 
@@ -45,6 +46,9 @@ COMMITS = {
     "EliSchwartz/imagenet-sample-images": "bc69043e2862758a1906c6a24a792bb28c6bb2ff",
     "st120721/Xray-object-detection": "89b712458788277baf979d315c776aadec343861",
     "sruthi0107/Threat-Object-Detection-in-Baggage-Screening": "c7d9615819870d4cdbcc0e24b008c7e55c5f5e84",
+    "charlottemllt/Classification-automatique-des-biens-de-consommation": "9303da69c02bfef4f52dd1e54f23a508e6ad98ca",
+    "PreetiNalawade/Product-Recommendations-Streamlit-App-": "4a8ab8fefb4ca36913fda0be91ab1a097fcf2a57",
+    "Ovi/DummyJSON": "cbc2504d52a3b37728e86bed47d6bd5c5fce464e",
 }
 
 # SIXray image-level labels (the official classification split files, positives P*, negatives N*).
@@ -164,6 +168,49 @@ IMAGENET = {
 # is handguns (B0049 single guns, B0079 guns among clutter); class_1 shuriken and class_2 razor blades
 # have no taxonomy category and are left out. Single-energy greyscale, already cropped around the item.
 PYXVIS_GUNS = ["listings/images/threatobjects/train/class_0/", "listings/images/threatobjects/test/class_0/"]
+
+# Listing photographs WITH their listing titles. The category comes from the marketplace's own category
+# field, never from the title (the title is what the service reads, so taking the label from it would make
+# the title measurement circular); a product whose category field maps to none of these is left out.
+
+# Flipkart (PromptCloud crawl, 2016): the 1,050-product sample used by the OpenClassrooms "Place de marche"
+# project, one photo per product in Images/<image>, with product_name (the listing title) and
+# product_category_tree ("Watches >> Wrist Watches >> Maxima Wrist Watches"). A product is mapped by the
+# longest prefix of its category path listed here. Left out on purpose: "Fragrances >> Deodorants" (65
+# aerosol body-spray cans, which are not perfume bottles), "Laptop Accessories >> Batteries" (laptop
+# batteries, not power banks), "Watches >> Clocks", "Makeup >> Lips >> Lip Liners", and the rest of the
+# sample (home furnishing, baby care, mugs, decor, routers...), which has no taxonomy category.
+FLIPKART = (
+    "charlottemllt/Classification-automatique-des-biens-de-consommation",
+    "flipkart_com-ecommerce_sample_1050.csv",
+    "Images/",
+)
+FLIPKART_MAP = {
+    "Watches >> Wrist Watches": "watch",
+    "Computers >> Laptops": "laptop",
+    "Computers >> Laptop Accessories >> Adapters": "charger",  # laptop power adapters ("Replacement Charger")
+    "Computers >> Laptop Accessories >> Laptop Adapters": "charger",
+    "Beauty and Personal Care >> Makeup >> Lips >> Lipsticks": "lipstick",
+    "Kitchen & Dining >> Containers & Bottles >> Bottles & Sippers": "liquid_bottle",
+}
+
+# Myntra catalogue photos (Kaggle "Fashion Product Images", Aggarwal 2019) at full resolution: a 1,099-row
+# subset of styles.csv with images/<id>.jpg. Mapped by articleType; "Casual Shoes" (sneakers mixed with
+# loafers and boat shoes) and all clothing (worn by models, not folded) are left out.
+MYNTRA = ("PreetiNalawade/Product-Recommendations-Streamlit-App-", "styles.csv", "images/")
+MYNTRA_MAP = {"Sports Shoes": "sneakers", "Handbags": "handbag", "Water Bottle": "liquid_bottle"}
+
+# DummyJSON's first product catalogue (100 products, photographs collected from shops on the web): the
+# first photo of each product (src/data/images/products/<id>/1.*) with its title, mapped by its category.
+DUMMYJSON = ("Ovi/DummyJSON", "src/data/products.json", "src/data/images/products/")
+DUMMYJSON_MAP = {
+    "smartphones": "smartphone",
+    "laptops": "laptop",
+    "fragrances": "perfume_bottle",
+    "mens-watches": "watch",
+    "womens-watches": "watch",
+    "womens-bags": "handbag",
+}
 
 # models/encoders/taxonomy.py CATEGORIES (copied so that the script stays self-contained)
 CATEGORIES = [
@@ -323,6 +370,16 @@ def sixray_boxes(src: Source) -> dict[str, tuple[str, tuple[int, int], list[list
     return out
 
 
+def flipkart_category(tree: str) -> str | None:
+    """The taxonomy category of a Flipkart category tree ('["A >> B >> C"]'): its longest mapped prefix."""
+    path = [part.strip() for part in json.loads(tree)[0].split(">>")]
+    for n in range(len(path), 0, -1):
+        cat = FLIPKART_MAP.get(" >> ".join(path[:n]))
+        if cat is not None:
+            return cat
+    return None
+
+
 def box_labels(boxes: list[list]) -> list[str]:
     return [c for c in PRIMARY_ORDER if any(b[4] == c for b in boxes)]
 
@@ -453,6 +510,51 @@ def build(sources: Path, out: Path) -> list[dict]:
     for stem, cat in IMAGENET.items():
         b.add(src, f"{stem}.JPEG", modality="photo", kind="photo", category=cat, tag="imagenet-sample")
     progress(src, "ImageNet sample photographs", n0)
+
+    # Listing photographs with their titles, mapped by the marketplace's own category field.
+    src = Source(sources, FLIPKART[0])
+    n0 = len(b.records)
+    for row in csv.DictReader(io.StringIO(src.read(FLIPKART[1]).decode("utf-8"))):
+        fk_cat = flipkart_category(row["product_category_tree"])
+        if fk_cat is None:
+            b.skipped["flipkart1050: category path maps to no taxonomy category"] += 1
+            continue
+        b.add(src, f"{FLIPKART[2]}{row['image']}", modality="photo", kind="photo", category=fk_cat,
+              tag="flipkart1050", title=" ".join(row["product_name"].split()))  # fmt: skip
+    progress(src, "Flipkart listing photos with titles", n0)
+
+    src = Source(sources, MYNTRA[0])
+    n0 = len(b.records)
+    have = set(src.list(MYNTRA[2]))
+    styles = csv.reader(io.StringIO(src.read(MYNTRA[1]).decode("utf-8")))
+    next(styles)
+    for fields in styles:
+        my_cat = MYNTRA_MAP.get(fields[4]) if len(fields) >= 10 else None
+        if my_cat is None:
+            b.skipped["myntra: articleType maps to no taxonomy category"] += 1
+            continue
+        path = f"{MYNTRA[2]}{fields[0]}.jpg"
+        if path not in have:
+            b.skipped["myntra: listed in styles.csv, no image in the repository"] += 1
+            continue
+        title = " ".join(",".join(fields[9:]).split())  # a title may hold commas
+        b.add(src, path, modality="photo", kind="photo", category=my_cat, tag="myntra", title=title)
+    progress(src, "Myntra catalogue photos with titles", n0)
+
+    src = Source(sources, DUMMYJSON[0])
+    n0 = len(b.records)
+    for product in json.loads(src.read(DUMMYJSON[1])):
+        dj_cat = DUMMYJSON_MAP.get(product["category"])
+        if dj_cat is None:
+            b.skipped["dummyjson: category maps to no taxonomy category"] += 1
+            continue
+        if not product.get("images"):
+            b.skipped["dummyjson: product without a photo"] += 1
+            continue
+        name = product["images"][0].rsplit("/", 1)[-1]
+        b.add(src, f"{DUMMYJSON[2]}{product['id']}/{name}", modality="photo", kind="photo", category=dj_cat,
+              tag=f"dummyjson-{product['id']}", title=" ".join(product["title"].split()))  # fmt: skip
+    progress(src, "DummyJSON shop photos with titles", n0)
 
     bad = {r["category"] for r in b.records} - set(CATEGORIES) - {"benign"}
     if bad:
