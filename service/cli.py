@@ -1,7 +1,10 @@
-"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex, recalibrate."""
+"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex, recalibrate, import
+the labelled gallery."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,8 +31,10 @@ app = typer.Typer(
 )
 keys = typer.Typer(help="Create, list and revoke participants' API keys.", no_args_is_help=True)
 db = typer.Typer(help="Database schema.", no_args_is_help=True)
+gallery = typer.Typer(help="The labelled x-ray gallery: import an archive, count what it holds.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 app.add_typer(db, name="db")
+app.add_typer(gallery, name="gallery")
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -115,13 +120,19 @@ def reindex() -> None:
     """Embed every stored image the current model has not embedded, then rebuild every index from the database."""
     settings = Settings()
     matcher = _matcher(settings)
-    result = matcher.embedder.reconcile(progress=True)
+    result = matcher.embedder.reconcile(progress=True) | matcher.gallery.reconcile(progress=True)
     with matcher.sessions() as session:
         for name, (ids, vectors) in matcher.embedder.expected(session).items():
             matcher.indexes[name].rebuild(ids, vectors)
             typer.echo(f"{name}: {len(ids)} vectors ({'exact' if matcher.indexes[name].exact else 'IVF-PQ'})")
+        matcher.gallery.sync(session, force=True)
+    index = matcher.gallery.index
+    typer.echo(f"gallery: {index.size} vectors ({'exact' if index.exact else 'IVF-PQ'}) in {index.path}")
     matcher.close()
-    typer.echo(f"embedded {result['embedded']} new image(s); indexes in {matcher.indexes.folder}")
+    typer.echo(
+        f"embedded {result['embedded']} new image(s) and {result['gallery_embedded']} gallery image(s); "
+        f"indexes in {matcher.indexes.folder}"
+    )
 
 
 @app.command()
@@ -168,6 +179,86 @@ def calibrate(
                 f"{fitted.mismatch_below:.3f}, match from P={fitted.match_from:.3f} "
                 f"(target false-alarm rate {fitted.target_false_alarm_rate:.0%})"
             )
+
+
+@gallery.command("import")
+def gallery_import(
+    directory: Annotated[Path, typer.Argument(help="the archive: a folder per category, or COCO / VOC / YOLO boxes")],
+    fmt: Annotated[str, typer.Option("--format", help="auto, folders, coco, voc or yolo")] = "auto",
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="SRC=CATEGORY: a source label's category (or benign); repeat")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report; add nothing")] = False,
+    min_size: Annotated[int, typer.Option(help="smallest crop side kept, in pixels")] = 16,
+) -> None:
+    """Add a labelled x-ray archive to the gallery: whole scans and item crops, each checked like a filed
+    image; a report of what was added and what was skipped, and why."""
+    from models.encoders.registry import load_encoder
+    from service.matching import gallery_store, verdicts
+    from service.matching.gallery_formats import ArchiveError
+    from service.matching.gallery_import import Importer, parse_mapping
+
+    settings = Settings()
+    try:
+        labels = parse_mapping(mapping or [])
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    sessions = _sessions(settings)
+    store = ImageStore(settings.image_dir)
+    with sessions() as session:
+        importer = Importer(
+            session=session,
+            store=store,
+            limits=settings.images,
+            add=gallery_store.add_scan,
+            mapping=labels,
+            dry_run=dry_run,
+            min_size=min_size,
+        )
+        try:
+            report = importer.run(directory, fmt, progress=True)
+        except ArchiveError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        if not dry_run and report.added:
+            verdicts.invalidate_all(session)  # stored verdicts did not see these labelled scans
+            session.commit()
+    for line in report.lines():
+        typer.echo(line)
+    if dry_run or not report.added:
+        return
+    m = settings.matching
+    typer.echo(f"loading {m.gallery_encoder} ...", err=True)
+    kept = gallery_store.GalleryStore(
+        encoder=load_encoder(m.gallery_encoder, device=m.device, batch_size=m.max_batch_size),
+        sessions=sessions,
+        store=store,
+        index_dir=settings.index_dir,
+        exact_max=m.exact_index_max,
+        k=m.gallery_k,
+        prior=m.gallery_prior,
+    )
+    result = kept.reconcile(progress=True)
+    typer.echo(
+        f"embedded {result['gallery_embedded']} gallery image(s); {kept.index.size} vectors in {kept.index.path}"
+    )
+
+
+@gallery.command("list")
+def gallery_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False) -> None:
+    """How many labelled scans the gallery holds, per category, kind and source."""
+    from service.matching.gallery_store import summary
+
+    with _sessions(Settings())() as session:
+        rows = summary(session)
+    for category, kind, source, n in rows:
+        if as_json:
+            typer.echo(json.dumps({"category": category, "kind": kind, "source": source, "count": n}))
+        else:
+            typer.echo(f"{category:16} {kind:5} {source:12} {n}")
+    if not as_json:
+        typer.echo(f"{sum(n for *_, n in rows)} in all")
 
 
 @db.command("upgrade")

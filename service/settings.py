@@ -47,6 +47,14 @@ class Matching(BaseModel):
     familiarity_encoder: str = "imagenet-effl0"
     familiarity_k: int = Field(default=5, ge=1, le=50)
     familiarity_quantile: float = Field(default=0.01, gt=0, lt=0.5)
+    # The labelled x-ray gallery (service.matching.gallery) is searched in this encoder's space: on
+    # real scans the untouched ImageNet tower names a scan's category from its labelled neighbours
+    # far better than the trained one (docs/evaluation/real-images). The same name as
+    # familiarity_encoder (or encoder) loads the network once.
+    gallery_encoder: str = "imagenet-effl0"
+    gallery_k: int = Field(default=10, ge=1, le=100)  # labelled neighbours that vote
+    # The gallery's say grows with its size n as n / (n + gallery_prior); the rest is the model's own.
+    gallery_prior: float = Field(default=20.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -219,3 +219,37 @@ class Calibration(Base):
     source: Mapped[str] = mapped_column(String(20))
     n: Mapped[int]
     params: Mapped[dict[str, Any]]
+
+
+class GalleryScan(Base):
+    """A labelled x-ray in the gallery: imported from an operator's archive, or examined and labelled."""
+
+    __tablename__ = "gallery_scans"
+    # Importing the same archive twice adds nothing: one row per image, category and kind.
+    __table_args__ = (UniqueConstraint("image_sha256", "category", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+    category: Mapped[str] = mapped_column(String(60), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "scan" (a whole scan) or "crop" (one item's box)
+    source: Mapped[str] = mapped_column(String(20))  # "import" or "examination"
+    examination_id: Mapped[int | None] = mapped_column(ForeignKey("examinations.id"), index=True)
+    origin: Mapped[str] = mapped_column(Text)  # the file and annotation it came from
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GalleryVector(Base):
+    """A gallery image embedded in a gallery space (a model and the method that reads it): the source of
+    that space's FAISS index. A method may read several vectors (parts) off one image."""
+
+    __tablename__ = "gallery_vectors"
+    __table_args__ = (UniqueConstraint("image_sha256", "model_sha256", "method", "part"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str] = mapped_column(String(40))
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    dim: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

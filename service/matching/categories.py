@@ -1,19 +1,16 @@
 """Which category of goods an image shows: a listing's by the ImageNet classifier or the text tower's
-category names (zero-shot); an x-ray's by those names and the examined x-rays it resembles in the
-labelled gallery."""
+category names (zero-shot); an x-ray's by those names and the labelled scans it resembles in the
+gallery."""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 import numpy as np
 from PIL import Image
 from scipy.special import softmax
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from models.encoders.photo_categories import NamedCategory, name_listing
-from service.db.tables import Examination
+from service.matching import gallery
+from service.matching.gallery import Vote
 from service.matching.matcher import Matcher
 
 ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
@@ -61,23 +58,7 @@ def _trained(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None
     return matcher.categories[int(np.argmax(scores))] if scores.any() else None
 
 
-def xray(session: Session, matcher: Matcher, vector: np.ndarray) -> list[tuple[str, float]]:
-    """The three categories an x-ray most resembles: zero-shot votes and the gallery's labels, averaged."""
-    votes: dict[str, float] = defaultdict(float)
-    for category, p in zero_shot(matcher, vector[None, :], k=5)[0]:
-        votes[category] += p
-    hits = matcher.indexes["gallery"].search(vector[None, :], 10)[0]
-    if hits:
-        labels = dict(
-            session.execute(
-                select(Examination.id, Examination.found_category).where(Examination.id.in_([h.id for h in hits]))
-            ).all()
-        )
-        weights = [(labels.get(h.id), max(h.score, 0.0)) for h in hits]
-        total = sum(w for label, w in weights if label) or 1.0
-        for label, w in weights:
-            if label:
-                votes[label] += w / total
-        votes = {c: v / 2 for c, v in votes.items()} if matcher.prompts is not None else votes
-    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:3]
-    return [(c, round(v, 4)) for c, v in ranked]
+def xray(matcher: Matcher, vector: np.ndarray, vote: Vote) -> list[tuple[str, float]]:
+    """The three categories an x-ray most resembles: zero-shot votes and the labelled gallery's, blended by
+    how much labelled evidence the gallery holds (service.matching.gallery)."""
+    return gallery.looks_like(vote, zero_shot(matcher, vector[None, :], k=5)[0])

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from models.encoders.encoder import Encoder
 from service.batching import MicroBatcher
-from service.db.tables import Embedding, Examination, FilingImage
+from service.db.tables import Embedding, FilingImage
 from service.domain.images import ImageStore
 from service.matching.indexes import IndexSet
 
@@ -176,12 +176,6 @@ class Embedder:
         for modality, name in INDEX_OF_MODALITY.items():
             chosen = [r for r in rows if r.modality == modality]
             out[name] = _stack([r.id for r in chosen], [to_vector(r) for r in chosen], self.encoder.dim)
-        by_sha = {r.image_sha256: r for r in rows if r.modality == "xray"}
-        labelled = session.execute(
-            select(Examination.id, Examination.xray_sha256).where(Examination.xray_sha256.is_not(None))
-        ).all()
-        gallery = [(exam_id, by_sha[sha]) for exam_id, sha in labelled if sha in by_sha]
-        out["gallery"] = _stack([i for i, _ in gallery], [to_vector(r) for _, r in gallery], self.encoder.dim)
         return out
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, ShipmentIdentifier
+from service.db.tables import Examination, Filing, FilingImage, Shipment, ShipmentIdentifier
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments
 from service.matching import verdicts
-from service.matching.embedder import to_vector
 from service.matching.matcher import Matcher
 
 Outcome = Literal["contents_match", "contents_mismatch", "prohibited_item", "undeclared_items", "quantity_mismatch"]
@@ -89,17 +87,19 @@ def record(
     session.add(row)
     session.flush()
     joined = False
-    if row.xray_sha256:
-        embedding = session.scalar(
-            select(Embedding).where(
-                Embedding.image_sha256 == row.xray_sha256,
-                Embedding.modality == "xray",
-                Embedding.model_sha256 == matcher.encoder.sha256,
-            )
+    if row.xray_sha256 and label:
+        # The examined x-ray joins the labelled gallery, in the gallery's space, at once.
+        matcher.gallery.add(
+            session,
+            image_sha256=row.xray_sha256,
+            category=label,
+            kind="scan",
+            source="examination",
+            origin=f"examination {row.id} of shipment {shipment.id}",
+            examination_id=row.id,
         )
-        if embedding is not None:
-            matcher.indexes["gallery"].add(np.array([row.id]), to_vector(embedding)[None, :])
-            joined = True
+        matcher.gallery.embed_missing(session, [row.xray_sha256])
+        joined = True  # added now, or already there with this category
     return ExaminationView(
         examination_id=row.id,
         shipment_id=shipment.id,

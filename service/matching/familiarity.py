@@ -43,13 +43,20 @@ class Familiarity:
         """Familiar: near enough its own modality's references, and nearer them than the other modality's."""
         return score >= self.threshold and score >= other
 
-    def reason(self, score: float, other: float, *, alarm: bool) -> str:
+    def reason(self, score: float, other: float, *, alarm: bool, gallery: float | None = None) -> str:
         noun, kind = NOUN[self.modality]
         other_noun = NOUN[OTHER[self.modality]][0]
         why = f"familiarity {score:.2f}, familiar from {self.threshold:.2f}"
+        if gallery is not None:
+            why += f"; {gallery:.2f} to the labelled gallery scans"
         if other > score:  # a photo sent as the scan, or a scan as the picture
             why += f"; it looks more like a {other_noun} ({other:.2f})"
-        consequence = "the mismatch alarm stands" if alarm else "treat the image match as unknown"
+        if self.modality == "xray":
+            consequence = "treat the image match and what the x-ray shows as unknown"
+        elif alarm:
+            consequence = "treat the image match as unknown; the alarm on what the x-ray shows stands"
+        else:
+            consequence = "treat the image match as unknown"
         return (
             f"unfamiliar image: the {noun} is unlike the {kind} this model was trained and calibrated on "
             f"({why}): {consequence}"

@@ -1,7 +1,7 @@
 """FAISS indexes of embeddings: exact while small, IVF-PQ past a size, always rebuildable from the database.
 
-Vectors are L2-normalised, so inner product is cosine. Ids are `embeddings.id` rows (or examination
-ids for the gallery). One lock per index: one writer at a time, and no search during a write.
+Vectors are L2-normalised, so inner product is cosine. Ids are `embeddings.id` rows (or
+`gallery_vectors.id` for the gallery). One lock per index: one writer at a time, and no search during a write.
 Saves go to a temporary file and `os.replace` it, so a crash leaves the old file or the new one.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import structlog
 
 log = structlog.get_logger("scanmatch.indexes")
-INDEX_NAMES = ("listings", "scans", "gallery")
+INDEX_NAMES = ("listings", "scans")  # the labelled gallery has its own space (service.matching.gallery_store)
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class VectorIndex:
 
 
 class IndexSet:
-    """The three indexes of one model, in `<index_dir>/<model sha256 prefix>/`."""
+    """The two indexes of one model, in `<index_dir>/<model sha256 prefix>/`."""
 
     def __init__(self, root: Path, *, model_sha256: str, dim: int, exact_max: int) -> None:
         self.folder = root / model_sha256[:16]

@@ -21,6 +21,7 @@ from service.matching import calibration, familiarity, labelled
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.familiarity import Familiarity
+from service.matching.gallery_store import GalleryStore
 from service.matching.indexes import IndexSet
 from service.settings import Settings
 
@@ -34,22 +35,28 @@ class Networks:
     encoder: Encoder
     sentences: SentenceEncoder
     familiarity: Encoder  # the embedding space familiarity is measured in
+    gallery: Encoder  # the embedding space the labelled x-ray gallery is searched in
     photo_categories: ImageNetPhotoCategories | None = None
     listing_words: ListingWords | None = None  # the listing's own words read as categories
 
     @classmethod
     def load(cls, settings: Settings) -> Networks:
         m = settings.matching
-        encoder = load_encoder(m.encoder, device=m.device, batch_size=m.max_batch_size)
-        space = encoder
-        if m.familiarity_encoder != m.encoder:
-            space = load_encoder(m.familiarity_encoder, device=m.device, batch_size=m.max_batch_size)
+        loaded: dict[str, Encoder] = {}
+
+        def named(name: str) -> Encoder:  # each network once, whatever roles share it
+            if name not in loaded:
+                loaded[name] = load_encoder(name, device=m.device, batch_size=m.max_batch_size)
+            return loaded[name]
+
+        encoder = named(m.encoder)
         classifier = ImageNetPhotoCategories(encoder.placement) if m.photo_classifier else None
         sentences = SentenceEncoder(encoder.placement)
         return cls(
             encoder=encoder,
             sentences=sentences,
-            familiarity=space,
+            familiarity=named(m.familiarity_encoder),
+            gallery=named(m.gallery_encoder),
             photo_categories=classifier,
             listing_words=ListingWords(sentences) if m.listing_words else None,
         )
@@ -69,6 +76,15 @@ class Matcher:
             model_sha256=self.encoder.sha256,
             dim=self.encoder.dim,
             exact_max=settings.matching.exact_index_max,
+        )
+        self.gallery = GalleryStore(
+            encoder=networks.gallery,
+            sessions=sessions,
+            store=store,
+            index_dir=settings.index_dir,
+            exact_max=settings.matching.exact_index_max,
+            k=settings.matching.gallery_k,
+            prior=settings.matching.gallery_prior,
         )
         self.embedder = Embedder(
             encoder=self.encoder,
@@ -128,6 +144,7 @@ class Matcher:
             self.catch_up.join(timeout=60)
         self.refresher.shutdown(wait=True)
         self.embedder.close()
+        self.gallery.index.save()
         self._worker_engine.dispose()
 
 
@@ -167,7 +184,7 @@ def start(
 
 def _catch_up(matcher: Matcher) -> None:
     try:
-        result = matcher.embedder.reconcile()
+        result = matcher.embedder.reconcile() | matcher.gallery.reconcile()
         log.info("indexes agree with the database", **result)
     except Exception:  # the service keeps serving; `scanmatch reindex` repairs offline
         log.exception("catching up embeddings failed; run `scanmatch reindex`")

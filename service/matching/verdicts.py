@@ -22,11 +22,13 @@ from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipm
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments
 from service.domain.actors import CARRIER_LIKE
-from service.matching import categories
+from service.matching import categories, gallery, xray_evidence
 from service.matching.checks import Evidence, FilingFacts, run_checks, score
 from service.matching.embedder import MODALITY_OF_ROLE, decode, to_vector
 from service.matching.familiarity import OTHER
+from service.matching.gallery import Vote
 from service.matching.matcher import Matcher
+from service.matching.xray_evidence import FindingView, GalleryView
 
 NEAR_DUPLICATE = 0.97  # cosine above which two images are treated as the same picture
 
@@ -41,19 +43,14 @@ class Neighbour(BaseModel):
     score: float
 
 
-class FindingView(BaseModel):
-    item: str
-    probability: float
-    threshold: float
-    present: bool
-
-
 class FamiliarityView(BaseModel):
     """How near the image lies to images the model is known to handle (service.matching.familiarity)."""
 
     score: float
     familiar_from: float
     other_modality_score: float | None = None  # the same score against the other modality's references
+    # Cosine to the k-th nearest labelled gallery scan (x-rays, when the gallery shares the space).
+    gallery_score: float | None = None
     familiar: bool
 
 
@@ -62,8 +59,11 @@ class ImageMatch(BaseModel):
     cosine: float  # product picture / x-ray
     description_cosine: float | None  # listing description / x-ray, when the listing has one
     xray_looks_like: list[CategoryScore]
-    # Items of concern the x-ray tower reads off the scan (knife, handgun, battery pack, pills).
+    # Items of concern on the scan (knife, handgun, battery pack, pills): the x-ray model's findings
+    # head and the labelled gallery's vote, blended by the gallery's weight.
     xray_findings: list[FindingView] = []
+    # The nearest labelled scans and the gallery's weight; None in verdicts stored before the gallery.
+    xray_gallery: GalleryView | None = None
     listing_category: str | None
     listing_category_evidence: str | None = None  # what named the listing's category
     listing_category_confidence: float | None = None  # its fused probability, where the evidence gives one
@@ -216,15 +216,19 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         cosine = float(vectors["photo"] @ vectors["xray"])
         described = float(text @ vectors["xray"]) if text is not None else None
         probability = calib.probability([cosine] if described is None else [cosine, described])
-        looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(session, matcher, vectors["xray"])]
-        findings = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
-        familiar = _familiarity(matcher, latest, image)
+        space, galleried = _embedded(matcher, latest, image)
+        vote = matcher.gallery.vote(session, galleried)
+        looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(matcher, vectors["xray"], vote)]
+        head = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
+        findings = gallery.findings(vote, head)
+        familiar = _familiarity(matcher, space, vote)
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
             description_cosine=None if described is None else round(described, 4),
             xray_looks_like=looks_like,
-            xray_findings=[FindingView(**asdict(f), present=f.present) for f in findings],
+            xray_findings=xray_evidence.finding_views(findings),
+            xray_gallery=xray_evidence.gallery_view(vote),
             listing_category=evidence.listing_category,
             listing_category_evidence=evidence.listing_category_evidence,
             listing_category_confidence=named.confidence if named is not None else None,
@@ -236,27 +240,33 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         decision = calib.decide(probability)
         reasons += _image_reasons(image_match, decision, calib.mismatch_below, calib.match_from)
         risk = 1 - probability * (1 - structured)
-        # An item of concern the listing does not account for outweighs a good overall likeness:
-        # a knife hidden in a laptop leaves most of the scan looking like the laptop.
-        undeclared = [f for f in findings if f.present and f.item != evidence.listing_category]
-        if undeclared:
-            decision = "mismatch"
-            risk = max(risk, *(f.probability for f in undeclared))
-            reasons += [
-                f"the x-ray shows {_item_phrase(f.item)} (P {f.probability:.2f}, alarm from {f.threshold:.2f}) "
-                "that the listing does not declare"
-                for f in undeclared
-            ]
-        # On an image unlike any the model knows, its likeness means nothing: never a confident match,
-        # but an alarm raised on it stands.
+        xray_known = familiar["xray"].familiar
+        # What the x-ray itself shows means something only on an x-ray like those the model or the
+        # gallery knows. An item of concern the listing does not account for then outweighs a good
+        # overall likeness: a knife hidden in a laptop leaves most of the scan looking like the laptop.
+        alarms = xray_evidence.undeclared(findings, evidence.listing_category) if xray_known else []
+        if alarms:
+            risk = max(risk, *(f.probability for f in alarms))
+            reasons += [xray_evidence.alarm_reason(f, vote) for f in alarms]
+        contradicted = xray_evidence.disagreement_reason(vote, evidence.listing_category) if xray_known else None
+        if contradicted is not None and contradicted[0] not in {f.item for f in alarms}:
+            reasons.append(contradicted[0])
+            risk = max(risk, contradicted[1])
+        # On an image unlike any the model or the gallery knows, the likeness means nothing: the
+        # decision is inconclusive unless the x-ray is known and what it shows raised the alarm.
         unfamiliar = [m for m in ("xray", "photo") if not familiar[m].familiar]
         reasons += [
             matcher.familiarity[m].reason(
-                familiar[m].score, float(familiar[m].other_modality_score or 0.0), alarm=decision == "mismatch"
+                familiar[m].score,
+                float(familiar[m].other_modality_score or 0.0),
+                alarm=bool(alarms),
+                gallery=familiar[m].gallery_score,
             )
             for m in unfamiliar
         ]
-        if unfamiliar and decision != "mismatch":
+        if alarms:
+            decision = "mismatch"
+        elif unfamiliar:
             decision, risk = "inconclusive", max(risk, 0.5)
     else:
         decision, probability = "insufficient_data", None
@@ -309,20 +319,41 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
     return {modality: to_vector(stored[(sha, modality)]) for sha, modality in items}
 
 
-def _familiarity(
+def _embedded(
     matcher: Matcher, latest: dict[str, str], image: Callable[[str], Image.Image]
-) -> dict[str, FamiliarityView]:
-    known, space = matcher.familiarity, matcher.networks.familiarity
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the spaces agree."""
+    space = matcher.networks.familiarity
+    galleried = gallery.embed(matcher.gallery.encoder, [image("security_scan")])[0]
+    shared = gallery.POOLED and matcher.gallery.encoder.sha256 == space.sha256
     out = {}
     for role in latest:
         modality = MODALITY_OF_ROLE[role]
-        vector = space.embed_images(modality, [image(role)])[0]  # type: ignore[arg-type]
+        if shared and modality == "xray":
+            out[modality] = galleried[0]
+        else:
+            out[modality] = space.embed_images(modality, [image(role)])[0]  # type: ignore[arg-type]
+    return out, galleried
+
+
+def _familiarity(matcher: Matcher, space: dict[str, np.ndarray], vote: Vote) -> dict[str, FamiliarityView]:
+    known = matcher.familiarity
+    # Real scans an operator labelled are known images: an x-ray near them is familiar, where the
+    # gallery lies in familiarity's own space.
+    same_space = gallery.POOLED and matcher.gallery.encoder.sha256 == matcher.networks.familiarity.sha256
+    out = {}
+    for modality, vector in space.items():
         score, other = known[modality].score(vector), known[OTHER[modality]].score(vector)
+        near = (
+            gallery.nearest_k_score(vote.neighbours, known[modality].k) if modality == "xray" and same_space else None
+        )
+        familiar = known[modality].familiar(score, other) or (near is not None and near >= known[modality].threshold)
         out[modality] = FamiliarityView(
             score=round(score, 4),
             familiar_from=round(known[modality].threshold, 4),
             other_modality_score=round(other, 4),
-            familiar=known[modality].familiar(score, other),
+            gallery_score=None if near is None else round(near, 4),
+            familiar=familiar,
         )
     return out
 
@@ -382,13 +413,6 @@ def _violations(session: Session, seller_ids: set[str], own: str) -> int:
     )
 
 
-def _item_phrase(item: str) -> str:
-    label = TAXONOMY[item].label if item in TAXONOMY else item.replace("_", " ")
-    if label.endswith("s"):  # "pills"
-        return label
-    return f"an {label}" if label[:1] in "aeiou" else f"a {label}"
-
-
 def _image_reasons(match: ImageMatch, decision: str, low: float, high: float) -> list[str]:
     reasons = []
     if decision == "mismatch":
@@ -400,7 +424,7 @@ def _image_reasons(match: ImageMatch, decision: str, low: float, high: float) ->
     else:
         reasons.append(f"the x-ray looks like the product picture: P(match) {match.probability:.2f}")
     top = match.xray_looks_like[0] if match.xray_looks_like else None
-    if top and match.listing_category and top.category != match.listing_category:
+    if top and match.listing_category and top.category not in (match.listing_category, gallery.BENIGN):
         listed = (
             TAXONOMY[match.listing_category].label if match.listing_category in TAXONOMY else match.listing_category
         )

@@ -94,3 +94,24 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
     fitted = scanmatch("calibrate", "--source", "generated", "--n", "40", **run)
     assert fitted.returncode == 0, fitted.stderr
     assert "calibrated" in fitted.stdout and "on 40 generated pairs" in fitted.stdout
+
+
+def test_gallery_import_and_list(tmp_path: Path, database_url: str) -> None:
+    from tests.support import image_bytes
+
+    archive = tmp_path / "archive"
+    for folder, seed in (("Gun", 1), ("benign", 2), ("Spanner", 3)):
+        (archive / folder).mkdir(parents=True)
+        (archive / folder / f"{seed}.png").write_bytes(image_bytes(size=(64, 64), seed=seed))
+    run = dict(data_dir=tmp_path / "data", database_url=database_url)
+    # The report, dry runs, re-imports and bad mappings: tests/service/matching/test_gallery_import.py.
+    done = scanmatch("gallery", "import", str(archive), "--map", "Gun=handgun", **run)
+    assert done.returncode == 0, done.stderr
+    assert "added 2 gallery scan(s) from a folders archive" in done.stdout and "unknown category: 1" in done.stdout
+    assert "embedded 2 gallery image(s); 2 vectors in" in done.stdout
+    listed = scanmatch("gallery", "list", "--json", **run)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert rows == [
+        {"category": "benign", "kind": "scan", "source": "import", "count": 1},
+        {"category": "handgun", "kind": "scan", "source": "import", "count": 1},
+    ]

@@ -111,4 +111,4 @@ def test_killed_mid_stream_loses_nothing(matching_settings: Settings, tmp_path: 
     assert sorted(indexes["listings"].ids().tolist()) == sorted(
         i for i, _, modality, _, _ in rows if modality == "photo"
     )
-    assert indexes["scans"].size == 0 and indexes["gallery"].size == 0
+    assert indexes["scans"].size == 0

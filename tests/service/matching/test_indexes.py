@@ -50,7 +50,6 @@ def test_empty_index_answers_empty_and_sets_are_per_model(tmp_path: Path) -> Non
     assert indexes["scans"].search(unit(2), 5) == [[], []]
     indexes.save()
     assert sorted(p.name for p in (tmp_path / ("ab" * 8)).iterdir()) == [
-        "gallery.faiss",
         "listings.faiss",
         "scans.faiss",
     ]
