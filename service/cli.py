@@ -31,7 +31,10 @@ app = typer.Typer(
 )
 keys = typer.Typer(help="Create, list and revoke participants' API keys.", no_args_is_help=True)
 db = typer.Typer(help="Database schema.", no_args_is_help=True)
-gallery = typer.Typer(help="The labelled x-ray gallery: import an archive, count what it holds.", no_args_is_help=True)
+gallery = typer.Typer(
+    help="The labelled galleries of x-rays and listing photos: import an archive, count what they hold.",
+    no_args_is_help=True,
+)
 app.add_typer(keys, name="keys")
 app.add_typer(db, name="db")
 app.add_typer(gallery, name="gallery")
@@ -120,18 +123,23 @@ def reindex() -> None:
     """Embed every stored image the current model has not embedded, then rebuild every index from the database."""
     settings = Settings()
     matcher = _matcher(settings)
-    result = matcher.embedder.reconcile(progress=True) | matcher.gallery.reconcile(progress=True)
+    galleries = (matcher.gallery, matcher.photo_gallery)
+    result = matcher.embedder.reconcile(progress=True)
+    for kept in galleries:
+        result |= kept.reconcile(progress=True)
     with matcher.sessions() as session:
         for name, (ids, vectors) in matcher.embedder.expected(session).items():
             matcher.indexes[name].rebuild(ids, vectors)
             typer.echo(f"{name}: {len(ids)} vectors ({'exact' if matcher.indexes[name].exact else 'IVF-PQ'})")
-        matcher.gallery.sync(session, force=True)
-    index = matcher.gallery.index
-    typer.echo(f"gallery: {index.size} vectors ({'exact' if index.exact else 'IVF-PQ'}) in {index.path}")
+        for kept in galleries:
+            kept.sync(session, force=True)
+            index = kept.index
+            how = "exact" if index.exact else "IVF-PQ"
+            typer.echo(f"{kept.kind.name}: {index.size} vectors ({how}) in {index.path}")
     matcher.close()
     typer.echo(
-        f"embedded {result['embedded']} new image(s) and {result['gallery_embedded']} gallery image(s); "
-        f"indexes in {matcher.indexes.folder}"
+        f"embedded {result['embedded']} new image(s), {result['gallery_embedded']} gallery scan(s) and "
+        f"{result['photo_gallery_embedded']} gallery photo(s); indexes in {matcher.indexes.folder}"
     )
 
 
@@ -190,14 +198,23 @@ def gallery_import(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report; add nothing")] = False,
     min_size: Annotated[int, typer.Option(help="smallest crop side kept, in pixels")] = 16,
+    modality: Annotated[
+        str, typer.Option(help="xray (the x-ray gallery) or photo (labelled listing photos, a folder per category)")
+    ] = "xray",
 ) -> None:
-    """Add a labelled x-ray archive to the gallery: whole scans and item crops, each checked like a filed
+    """Add a labelled x-ray archive to the gallery (whole scans and item crops), or a folder per category
+    of labelled listing photos to the photo gallery (--modality photo); each image checked like a filed
     image; a report of what was added and what was skipped, and why."""
     from models.encoders.registry import load_encoder
     from service.matching import gallery_store, verdicts
     from service.matching.gallery_formats import ArchiveError
     from service.matching.gallery_import import Importer, parse_mapping
 
+    kinds = {"xray": gallery_store.SCANS, "photo": gallery_store.PHOTOS}
+    if modality not in kinds:
+        typer.echo(f"error: --modality is xray or photo, not {modality!r}", err=True)
+        raise typer.Exit(2)
+    kind = kinds[modality]
     settings = Settings()
     try:
         labels = parse_mapping(mapping or [])
@@ -211,10 +228,11 @@ def gallery_import(
             session=session,
             store=store,
             limits=settings.images,
-            add=gallery_store.add_scan,
+            add=gallery_store.add_scan if kind is gallery_store.SCANS else gallery_store.add_photo,
             mapping=labels,
             dry_run=dry_run,
             min_size=min_size,
+            kind=kind,
         )
         try:
             report = importer.run(directory, fmt, progress=True)
@@ -222,7 +240,7 @@ def gallery_import(
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(2) from None
         if not dry_run and report.added:
-            verdicts.invalidate_all(session)  # stored verdicts did not see these labelled scans
+            verdicts.invalidate_all(session)  # stored verdicts did not see these labelled images
             session.commit()
     for line in report.lines():
         typer.echo(line)
@@ -236,18 +254,20 @@ def gallery_import(
         store=store,
         index_dir=settings.index_dir,
         exact_max=m.exact_index_max,
-        k=m.gallery_k,
-        prior=m.gallery_prior,
+        k=m.gallery_k if kind is gallery_store.SCANS else m.photo_gallery_k,
+        prior=m.gallery_prior if kind is gallery_store.SCANS else m.photo_gallery_prior,
+        kind=kind,
     )
     result = kept.reconcile(progress=True)
     typer.echo(
-        f"embedded {result['gallery_embedded']} gallery image(s); {kept.index.size} vectors in {kept.index.path}"
+        f"embedded {result[f'{kind.name}_embedded']} gallery image(s); {kept.index.size} vectors in {kept.index.path}"
     )
 
 
 @gallery.command("list")
 def gallery_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False) -> None:
-    """How many labelled scans the gallery holds, per category, kind and source."""
+    """How many labelled scans and listing photos (kind "photo") the galleries hold, per category, kind and
+    source."""
     from service.matching.gallery_store import summary
 
     with _sessions(Settings())() as session:

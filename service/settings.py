@@ -55,6 +55,15 @@ class Matching(BaseModel):
     gallery_k: int = Field(default=10, ge=1, le=100)  # labelled neighbours that vote
     # The gallery's say grows with its size n as n / (n + gallery_prior); the rest is the model's own.
     gallery_prior: float = Field(default=20.0, gt=0)
+    # The labelled listing-photo gallery (models.encoders.photo_gallery), in the gallery encoder's
+    # space: its k nearest labelled photos' vote is a third reading of a listing's category, beside
+    # the listing's words and the ImageNet classifier, weighted n / (n + photo_gallery_prior).
+    photo_gallery_k: int = Field(default=10, ge=1, le=100)
+    photo_gallery_prior: float = Field(default=20.0, gt=0)
+    # A listing's product picture joins the photo gallery, labelled by the listing's own words, when
+    # the words name the category with at least this probability and the ImageNet classifier does not
+    # name another with P >= 0.5 (models.encoders.photo_categories.SURE_FROM).
+    photo_gallery_words_from: float = Field(default=0.95, gt=0, le=1)
 
 
 class Settings(BaseSettings):

@@ -58,6 +58,16 @@ class PhotoCategory:
     probability: float  # the ImageNet classifier's mass on the category's classes
 
 
+@dataclass(frozen=True)
+class GalleryCategory(PhotoCategory):
+    """The labelled listing photos' reading (`models.encoders.photo_gallery`): `probability` is the
+    vote's share weighted by how much labelled evidence the gallery holds."""
+
+    among: int = 0  # of the nearest labelled photos, how many are of the category
+    nearest: int = 0  # how many voted
+    share: float = 0.0  # the category's share of their similarity-weighted vote
+
+
 class ImageNetPhotoCategories:
     """EfficientNet-Lite0 with its ImageNet classifier (weights sha256-checked), read as categories."""
 
@@ -105,11 +115,6 @@ class NamedCategory:
     confidence: float | None = None  # the fused probability, where the readings give one
 
 
-def _odds(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return p / (1 - p)
-
-
 def name_listing(
     *,
     classified: PhotoCategory | None,
@@ -117,20 +122,40 @@ def name_listing(
     photo: bool,
     text: bool,
     words: WordsReading | None = None,
+    gallery: GalleryCategory | None = None,
 ) -> NamedCategory | None:
     """A listing's category from the listing's words and its picture, fused; else as the trained encoder reads it.
 
     `classified` is the ImageNet classifier's reading of the product picture, `words` the sentence
-    encoder's reading of the listing's text (`models.encoders.listing_words`), `trained` the category
-    the trained encoder's photo and text embeddings are closest to (`photo`, `text`: which it had).
+    encoder's reading of the listing's text (`models.encoders.listing_words`), `gallery` the vote of
+    the labelled listing photos nearest the picture (`models.encoders.photo_gallery`), `trained` the
+    category the trained encoder's photo and text embeddings are closest to (`photo`, `text`: which
+    it had).
 
-    With words, each reading is its top category at its probability and the rest spread evenly
-    over the other categories; the product of the two names the category, so the reading with the
-    higher odds wins a disagreement, and the evidence says the other reading disagreed. Without
-    words, the classifier names it where it is sure, else the trained encoder.
+    With words or a gallery reading, each reading is its top category at its probability and the
+    rest spread evenly over the other categories; the product of the readings names the category
+    (of two that disagree, the one with the higher odds wins), its normalised value is the
+    confidence, and the evidence says which readings disagreed. Without either, the classifier names
+    it where it is sure, else the trained encoder.
     """
-    if words is not None:
-        return _fused(words, classified if classified is not None and photo else None)
+    readings = [
+        _Reading(
+            words.category, words.probability, f"the listing's words (P {words.probability:.2f})", "the words read"
+        )
+        if words is not None
+        else None,
+        _Reading(
+            classified.category,
+            classified.probability,
+            f"the product picture (ImageNet classifier, P {classified.probability:.2f})",
+            "the picture reads",
+        )
+        if classified is not None and photo
+        else None,
+        _gallery_reading(gallery) if gallery is not None and photo else None,
+    ]
+    if words is not None or readings[2] is not None:
+        return _fused([r for r in readings if r is not None])
     if classified is not None and classified.probability >= SURE_FROM:
         agree = " and the listing text agrees" if text and trained == classified.category else ""
         picture = f"the product picture (ImageNet classifier, P {classified.probability:.2f}){agree}"
@@ -141,31 +166,48 @@ def name_listing(
     return NamedCategory(trained, f"the {what} (trained encoder)")
 
 
-def _fused(words: WordsReading, classified: PhotoCategory | None) -> NamedCategory:
-    said = f"the listing's words (P {words.probability:.2f})"
-    if classified is None:
-        return NamedCategory(words.category, said, round(words.probability, 4))
-    seen = f"the product picture (ImageNet classifier, P {classified.probability:.2f})"
-    others = len(CATEGORIES) - 1
-    if classified.category == words.category:
-        both = words.probability * classified.probability
-        rest = (1 - words.probability) * (1 - classified.probability) / others
-        return NamedCategory(words.category, f"{said} and {seen}", round(both / (both + rest), 4))
-    # Disagreement: p_w * (1 - p_c) / others against p_c * (1 - p_w) / others, i.e. the odds.
-    w_odds, c_odds = _odds(words.probability), _odds(classified.probability)
-    w_mass = words.probability * (1 - classified.probability) / others
-    c_mass = classified.probability * (1 - words.probability) / others
-    rest = (1 - words.probability) * (1 - classified.probability) * (others - 1) / others**2
-    if w_odds >= c_odds:
-        label = TAXONOMY[classified.category].label
-        return NamedCategory(
-            words.category,
-            f"{said}; the picture reads as a {label} (P {classified.probability:.2f})",
-            round(w_mass / (w_mass + c_mass + rest), 4),
-        )
-    label = TAXONOMY[words.category].label
-    return NamedCategory(
-        classified.category,
-        f"{seen}; the words read as a {label} (P {words.probability:.2f})",
-        round(c_mass / (w_mass + c_mass + rest), 4),
+@dataclass(frozen=True)
+class _Reading:
+    category: str
+    probability: float
+    said: str  # the reading, when it names the category
+    who: str  # the reading, when another names it
+
+
+def _gallery_reading(gallery: GalleryCategory) -> _Reading:
+    name = _plural(gallery.category)
+    said = (
+        f"{gallery.among} of its {gallery.nearest} nearest labelled listing photos are {name} "
+        f"({gallery.share:.0%} of their vote, P {gallery.probability:.2f})"
     )
+    return _Reading(gallery.category, gallery.probability, said, "its nearest labelled listing photos read")
+
+
+def _fused(readings: list[_Reading]) -> NamedCategory:
+    """The product of the readings, each its top category at its probability and the rest spread evenly."""
+    others = len(CATEGORIES) - 1
+    named = list(dict.fromkeys(r.category for r in readings))
+    score = {c: 1.0 for c in named}
+    unnamed = 1.0  # each category no reading names
+    for r in readings:
+        p = min(max(r.probability, 1e-6), 1 - 1e-6)
+        for c in named:
+            score[c] *= p if c == r.category else (1 - p) / others
+        unnamed *= (1 - p) / others
+    # Ties go to the earlier reading: the words, then the picture, then the gallery.
+    best = max(named, key=lambda c: (score[c], -named.index(c)))
+    total = sum(score.values()) + (len(CATEGORIES) - len(named)) * unnamed
+    agree = " and ".join(r.said for r in readings if r.category == best)
+    differ = "".join(
+        f"; {r.who} as a {TAXONOMY[r.category].label} (P {r.probability:.2f})" for r in readings if r.category != best
+    )
+    return NamedCategory(best, agree + differ, round(score[best] / total, 4))
+
+
+def _plural(category: str) -> str:
+    label = TAXONOMY[category].label
+    if label.endswith("s"):
+        return label
+    if label.endswith("fe"):  # knife
+        return label[:-2] + "ves"
+    return label + "es" if label.endswith(("ch", "sh", "x")) else label + "s"

@@ -238,6 +238,22 @@ class GalleryScan(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GalleryPhoto(Base):
+    """A labelled listing photo in the photo gallery: imported from an operator's folders, named by its
+    listing's own words, or examined and found to match its listing."""
+
+    __tablename__ = "gallery_photos"
+    __table_args__ = (UniqueConstraint("image_sha256", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+    category: Mapped[str] = mapped_column(String(60), index=True)
+    source: Mapped[str] = mapped_column(String(20))  # "import", "listing_words" or "examination"
+    examination_id: Mapped[int | None] = mapped_column(ForeignKey("examinations.id"), index=True)
+    origin: Mapped[str] = mapped_column(Text)  # the file, filing or examination it came from
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class GalleryVector(Base):
     """A gallery image embedded in a gallery space (a model and the method that reads it): the source of
     that space's FAISS index. A method may read several vectors (parts) off one image."""

@@ -1,4 +1,5 @@
-"""What physical examinations found: labels for the x-ray gallery, and the score of past verdicts."""
+"""What physical examinations found: labels for the x-ray and listing-photo galleries, and the score of past
+verdicts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Examination, Filing, FilingImage, Shipment, ShipmentIdentifier
 from service.db.tables import Verdict as VerdictRow
 from service.domain import shipments
@@ -67,13 +69,7 @@ def record(
     label = examination.found_category
     if label is None and examination.outcome == "contents_match" and verdict.image_match:
         label = verdict.image_match.listing_category
-    xray = session.scalar(
-        select(FilingImage.image_sha256)
-        .join(Filing, Filing.id == FilingImage.filing_id)
-        .where(Filing.shipment_id == shipment.id, FilingImage.role == "security_scan")
-        .order_by(Filing.received_at.desc())
-        .limit(1)
-    )
+    xray, picture = (_latest(session, shipment.id, role) for role in ("security_scan", "product_picture"))
     row = Examination(
         shipment_id=shipment.id,
         participant_id=participant_id,
@@ -100,6 +96,17 @@ def record(
         )
         matcher.gallery.embed_missing(session, [row.xray_sha256])
         joined = True  # added now, or already there with this category
+    if picture and label in TAXONOMY and examination.outcome == "contents_match":
+        # The parcel held what the listing showed: its photo is a labelled listing photo.
+        matcher.photo_gallery.add(
+            session,
+            image_sha256=picture,
+            category=label,
+            source="examination",
+            origin=f"examination {row.id} of shipment {shipment.id}",
+            examination_id=row.id,
+        )
+        matcher.photo_gallery.embed_missing(session, [picture])
     return ExaminationView(
         examination_id=row.id,
         shipment_id=shipment.id,
@@ -110,6 +117,17 @@ def record(
         verdict_risk=row.verdict_risk,
         joined_gallery=joined,
         examined_at=row.examined_at,
+    )
+
+
+def _latest(session: Session, shipment_id: str, role: str) -> str | None:
+    """The shipment's newest image in this role."""
+    return session.scalar(
+        select(FilingImage.image_sha256)
+        .join(Filing, Filing.id == FilingImage.filing_id)
+        .where(Filing.shipment_id == shipment_id, FilingImage.role == role)
+        .order_by(Filing.received_at.desc())
+        .limit(1)
     )
 
 

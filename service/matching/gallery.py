@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -20,6 +21,7 @@ from PIL import Image
 from models.encoders.encoder import Encoder, Finding
 
 METHOD = "pooled-v1"
+PHOTO_METHOD = "photo-pooled-v1"  # the labelled listing photos: the same pooling, of the photo tower
 # The vector is the encoder's own x-ray embedding, so with the familiarity encoder's network it lies
 # in familiarity's space: one forward pass serves both, and nearness to labelled scans is familiarity.
 POOLED = True
@@ -80,11 +82,13 @@ class GalleryFinding:
         return self.present and self.gallery_share >= ALARM_SHARE and not (self.head and self.head.present)
 
 
-def embed(encoder: Encoder, images: Sequence[Image.Image]) -> list[np.ndarray]:
+def embed(
+    encoder: Encoder, images: Sequence[Image.Image], modality: Literal["xray", "photo"] = "xray"
+) -> list[np.ndarray]:
     """Each image's gallery vectors, (parts, dim), L2-normalised: here one globally pooled vector."""
     if not images:
         return []
-    return [vector[None, :] for vector in encoder.embed_images("xray", list(images))]
+    return [vector[None, :] for vector in encoder.embed_images(modality, list(images))]
 
 
 def weight(n: int, prior: float) -> float:

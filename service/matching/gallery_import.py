@@ -1,4 +1,5 @@
-"""`scanmatch gallery import`: an operator's labelled x-ray archive into the gallery, with a report.
+"""`scanmatch gallery import`: an operator's labelled x-ray archive into the gallery, or a folder per
+category of labelled listing photos into the photo gallery (`--modality photo`), with a report.
 
 Every image goes through the intake checks filed images go through (recognised by content, fully
 decoded, within the byte and pixel limits); boxes give item crops (kind "crop") and the whole scan
@@ -15,18 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from models.encoders.taxonomy import TAXONOMY
-from service.db.tables import GalleryScan, StoredImage
+from service.db.tables import GalleryPhoto, GalleryScan, StoredImage
 from service.domain import images
 from service.domain.errors import DomainError
 from service.domain.images import ImageStore
 from service.matching import gallery_formats
 from service.matching.gallery import BENIGN
-from service.matching.gallery_formats import Box, Labelled
+from service.matching.gallery_formats import ArchiveError, Box, Labelled
+from service.matching.gallery_store import SCANS, Kind, exists
 from service.settings import ImageLimits
 
 CATEGORIES = (*TAXONOMY, BENIGN)
@@ -35,13 +36,14 @@ INSIDE = 0.5  # a box with less than this share of its area inside the image is 
 EXAMPLES = 5
 
 # Add one gallery row (None: already there); the import does not care how it is kept.
-AddScan = Callable[..., GalleryScan | None]
+AddScan = Callable[..., GalleryScan | GalleryPhoto | None]
 
 
 @dataclass
 class Report:
     format: str = ""
     dry_run: bool = False
+    noun: str = "scan"
     added: Counter[tuple[str, str]] = field(default_factory=Counter)  # (category, kind) -> rows
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     examples: dict[str, list[str]] = field(default_factory=dict)  # reason -> first few "where: detail"
@@ -54,7 +56,7 @@ class Report:
 
     def lines(self) -> list[str]:
         verb = "would add" if self.dry_run else "added"
-        out = [f"{verb} {sum(self.added.values())} gallery scan(s) from a {self.format} archive"]
+        out = [f"{verb} {sum(self.added.values())} gallery {self.noun}(s) from a {self.format} archive"]
         out += [f"  {category:16} {kind:5} {n}" for (category, kind), n in sorted(self.added.items())]
         out.append(f"skipped {sum(self.skipped.values())}")
         for reason, n in sorted(self.skipped.items()):
@@ -76,12 +78,12 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def category(label: str, mapping: dict[str, str]) -> str | None:
+def category(label: str, mapping: dict[str, str], known: tuple[str, ...] = CATEGORIES) -> str | None:
     """The category a source label names: mapped, or itself written as a category name."""
     name = _norm(label)
     if name in mapping:
-        return mapping[name]
-    return name if name in CATEGORIES else None
+        return mapping[name] if mapping[name] in known else None
+    return name if name in known else None
 
 
 def _norm(label: str) -> str:
@@ -100,13 +102,20 @@ class Importer:
         mapping: dict[str, str],
         dry_run: bool,
         min_size: int = MIN_SIZE,
+        kind: Kind = SCANS,
     ) -> None:
         self.session, self.store, self.limits, self.add = session, store, limits, add
-        self.mapping, self.dry_run, self.min_size = mapping, dry_run, min_size
-        self.report = Report(dry_run=dry_run)
+        self.mapping, self.dry_run, self.min_size, self.kind = mapping, dry_run, min_size, kind
+        # Listing photos show goods: no photo is "benign".
+        self.known = CATEGORIES if kind is SCANS else tuple(TAXONOMY)
+        self.report = Report(dry_run=dry_run, noun=kind.noun)
         self._seen: set[tuple[str, str, str]] = set()
 
     def run(self, root: Path, fmt: str, *, progress: bool = False, commit_every: int = 50) -> Report:
+        if self.kind is not SCANS:
+            if fmt not in ("auto", "folders"):
+                raise ArchiveError(f"labelled {self.kind.noun}s come as a folder per category, not {fmt}")
+            fmt = "folders"
         self.report.format, entries, problems = gallery_formats.read(root, fmt)
         for problem in problems:
             self.report.skip(problem.reason, problem.where, problem.detail)
@@ -126,19 +135,19 @@ class Importer:
             self.report.skip("unreadable image", where, error.message)
             return
         if entry.folder_label is not None:
-            found = category(entry.folder_label, self.mapping)
+            found = category(entry.folder_label, self.mapping, self.known)
             if found is None:
-                self.report.skip("unknown category", where, _unknown(entry.folder_label))
+                self.report.skip("unknown category", where, _unknown(entry.folder_label, self.kind))
             else:
-                self._keep(info, data, found, "scan", f"{entry.origin}: {where}", where)
+                self._keep(info, data, found, self.kind.noun, f"{entry.origin}: {where}", where)
             return
         held: set[str] = set()
         with Image.open(io.BytesIO(data)) as picture:
             picture.load()
             for box in entry.boxes:
-                found = category(box.label, self.mapping)
+                found = category(box.label, self.mapping, self.known)
                 if found is None:
-                    self.report.skip("unknown category", f"{where} {box.note}", _unknown(box.label))
+                    self.report.skip("unknown category", f"{where} {box.note}", _unknown(box.label, self.kind))
                     continue
                 if self._crop(picture, box, found, entry, where):
                     held.add(found)
@@ -182,12 +191,10 @@ class Importer:
 
     def _keep(self, info: images.ImageInfo, data: bytes, found: str, kind: str, origin: str, where: str) -> None:
         key = (info.sha256, found, kind)
-        exists = (
-            select(GalleryScan.id)
-            .where(GalleryScan.image_sha256 == info.sha256, GalleryScan.category == found, GalleryScan.kind == kind)
-            .limit(1)
-        )
-        if key in self._seen or self.session.scalar(exists) is not None:
+        row = dict(image_sha256=info.sha256, category=found, source="import", origin=origin)
+        if self.kind is SCANS:
+            row["kind"] = kind
+        if key in self._seen or exists(self.session, self.kind.table, **row):
             self.report.skip("duplicate", where, f"already in the gallery as {found} ({kind})")
             return
         self._seen.add(key)
@@ -196,19 +203,15 @@ class Importer:
             if self.session.get(StoredImage, info.sha256) is None:
                 self.session.add(StoredImage(**vars(info)))
                 self.session.flush()
-            if (
-                self.add(
-                    self.session, image_sha256=info.sha256, category=found, kind=kind, source="import", origin=origin
-                )
-                is None
-            ):
+            if self.add(self.session, **row) is None:
                 self.report.skip("duplicate", where, f"already in the gallery as {found} ({kind})")
                 return
         self.report.added[(found, kind)] += 1
 
 
-def _unknown(label: str) -> str:
-    return f"{label!r} is no category; map it with --map {_norm(label)}=CATEGORY (or =benign)"
+def _unknown(label: str, kind: Kind) -> str:
+    benign = " (or =benign)" if kind is SCANS else ""
+    return f"{label!r} is no category; map it with --map {_norm(label)}=CATEGORY{benign}"
 
 
 def _rel(path: Path, root: Path) -> str:

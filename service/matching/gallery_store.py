@@ -1,27 +1,31 @@
-"""The labelled x-ray gallery kept: its scans in the database, their vectors per gallery space, one FAISS
-index per space, rebuilt from the database whenever they disagree.
+"""The labelled galleries kept: x-rays (`gallery_scans`) and listing photos (`gallery_photos`) in the
+database, their vectors per gallery space, one FAISS index per space, rebuilt from the database
+whenever they disagree.
 
-A gallery space is a model (by sha256) and the method that reads vectors with it (gallery.METHOD).
-Index ids are `gallery_vectors.id`; a hit maps to its image and through it to every gallery row
-(category, kind) of that image.
+A gallery space is a model (by sha256) and the method that reads vectors with it (gallery.METHOD for
+x-rays, gallery.PHOTO_METHOD for listing photos). Index ids are `gallery_vectors.id`; a hit maps to
+its image and through it to every gallery row (category, and kind for x-rays) of that image.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import structlog
 from PIL import Image
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from models.encoders import photo_gallery
 from models.encoders.encoder import Encoder
-from service.db.tables import GalleryScan, GalleryVector
+from models.encoders.photo_categories import GalleryCategory
+from service.db.tables import Base, GalleryPhoto, GalleryScan, GalleryVector
 from service.domain.images import ImageStore
 from service.matching import gallery
 from service.matching.embedder import decode
@@ -29,6 +33,23 @@ from service.matching.gallery import Neighbour, Vote
 from service.matching.indexes import VectorIndex
 
 log = structlog.get_logger("scanmatch.gallery")
+
+Table = type[GalleryScan] | type[GalleryPhoto]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One gallery: the table of its labelled images, the modality they are embedded as, and the method."""
+
+    name: str  # in the reconcile's counts and the logs
+    table: Table
+    modality: Literal["xray", "photo"]
+    method: str
+    noun: str  # what one labelled image is called in reports
+
+
+SCANS = Kind("gallery", GalleryScan, "xray", gallery.METHOD, "scan")
+PHOTOS = Kind("photo_gallery", GalleryPhoto, "photo", gallery.PHOTO_METHOD, "photo")
 
 
 class GalleryStore:
@@ -42,13 +63,16 @@ class GalleryStore:
         exact_max: int,
         k: int,
         prior: float,
+        kind: Kind = SCANS,
     ) -> None:
         self.encoder = encoder
         self.sessions = sessions
         self.store = store
         self.k = k
         self.prior = prior
-        self.method = gallery.METHOD
+        self.kind = kind
+        self.table = kind.table
+        self.method = kind.method
         path = index_dir / encoder.sha256[:16] / f"gallery-{self.method}.faiss"
         self.index = VectorIndex(path, encoder.dim, exact_max=exact_max)
 
@@ -57,18 +81,17 @@ class GalleryStore:
         return (
             GalleryVector.model_sha256 == self.encoder.sha256,
             GalleryVector.method == self.method,
-            GalleryVector.image_sha256.in_(select(GalleryScan.image_sha256)),
+            GalleryVector.image_sha256.in_(select(self.table.image_sha256)),
         )
 
-    def add(self, session: Session, **row: Any) -> GalleryScan | None:
-        return add_scan(session, **row)
+    def add(self, session: Session, **row: Any) -> GalleryScan | GalleryPhoto | None:
+        return add_row(session, self.table, **row)
 
     def missing(self, session: Session) -> list[str]:
         """Gallery images without vectors in this space."""
         done = select(GalleryVector.image_sha256).where(*self._space()[:2])
-        return sorted(
-            session.scalars(select(GalleryScan.image_sha256).where(GalleryScan.image_sha256.not_in(done)).distinct())
-        )
+        sha = self.table.image_sha256
+        return sorted(session.scalars(select(sha).where(sha.not_in(done)).distinct()))
 
     def embed_missing(self, session: Session, shas: list[str]) -> int:
         """Embed those of these gallery images that have no vectors in this space yet."""
@@ -84,7 +107,7 @@ class GalleryStore:
         """Store these images' vectors in this space (flushed) and add them to the index; the vectors made."""
         images = images if images is not None else [decode(self.store.read(sha)) for sha in shas]
         made: list[GalleryVector] = []
-        for sha, vectors in zip(shas, gallery.embed(self.encoder, images), strict=True):
+        for sha, vectors in zip(shas, gallery.embed(self.encoder, images, self.kind.modality), strict=True):
             for part, vector in enumerate(vectors):
                 made.append(
                     GalleryVector(
@@ -106,7 +129,7 @@ class GalleryStore:
         """Embed the gallery images this space lacks, then make the index hold exactly the database's vectors."""
         with self.sessions() as session:
             todo = self.missing(session)
-            bar = tqdm(total=len(todo), desc="gallery vectors", unit="img", disable=not progress)
+            bar = tqdm(total=len(todo), desc=f"{self.kind.name} vectors", unit="img", disable=not progress)
             for start in range(0, len(todo), chunk):
                 part = todo[start : start + chunk]
                 self.embed(session, part)
@@ -115,7 +138,7 @@ class GalleryStore:
             bar.close()
             rebuilt = self.sync(session)
         self.index.save()
-        return {"gallery_embedded": len(todo), "gallery_rebuilt": int(rebuilt)}
+        return {f"{self.kind.name}_embedded": len(todo), f"{self.kind.name}_rebuilt": int(rebuilt)}
 
     def expected(self, session: Session) -> tuple[np.ndarray, np.ndarray]:
         """What the index must hold: (ids, vectors) of this space's vectors of images in the gallery."""
@@ -129,7 +152,7 @@ class GalleryStore:
         ids, vectors = self.expected(session)
         if not force and set(self.index.ids().tolist()) == set(ids.tolist()):
             return False
-        log.info("rebuilding the gallery index", vectors=len(ids), had=self.index.size)
+        log.info("rebuilding a gallery index", gallery=self.kind.name, vectors=len(ids), had=self.index.size)
         self.index.rebuild(ids, vectors)
         return True
 
@@ -138,11 +161,12 @@ class GalleryStore:
         stored = session.scalar(select(func.count()).select_from(GalleryVector).where(*self._space())) or 0
         return int(stored) != self.index.size
 
-    def neighbours(self, session: Session, vectors: np.ndarray) -> list[Neighbour]:
-        """The k nearest labelled images to an image's gallery vectors (parts, dim), nearest first."""
+    def neighbours(self, session: Session, vectors: np.ndarray, *, exclude: str | None = None) -> list[Neighbour]:
+        """The k nearest labelled images to an image's gallery vectors (parts, dim), nearest first; never
+        the image `exclude` (a listing's own photo, labelled by its own words, is no evidence for it)."""
         if self._stale(session):
             self.sync(session)
-        hits = [h for row in self.index.search(vectors, self.k * 4) for h in row]
+        hits = [h for row in self.index.search(vectors, self.k * 4 + 1) for h in row]
         if not hits:
             return []
         image_of = dict(
@@ -153,14 +177,15 @@ class GalleryStore:
         best: dict[str, float] = {}
         for hit in hits:
             sha = image_of.get(hit.id)
-            if sha is not None and hit.score > best.get(sha, -np.inf):
+            if sha is not None and sha != exclude and hit.score > best.get(sha, -np.inf):
                 best[sha] = hit.score
         nearest = sorted(best.items(), key=lambda kv: -kv[1])[: self.k]
         rows: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        t = self.table
         for gallery_id, sha, category in session.execute(
-            select(GalleryScan.id, GalleryScan.image_sha256, GalleryScan.category)
-            .where(GalleryScan.image_sha256.in_([sha for sha, _ in nearest]))
-            .order_by(GalleryScan.id)
+            select(t.id, t.image_sha256, t.category)
+            .where(t.image_sha256.in_([sha for sha, _ in nearest]))
+            .order_by(t.id)
         ).all():
             rows[sha].append((gallery_id, category))
         return [
@@ -176,39 +201,30 @@ class GalleryStore:
 
     def counts(self, session: Session) -> dict[str, int]:
         """Labelled images per category."""
+        t = self.table
         found = session.execute(
-            select(GalleryScan.category, func.count(func.distinct(GalleryScan.image_sha256))).group_by(
-                GalleryScan.category
-            )
+            select(t.category, func.count(func.distinct(t.image_sha256))).group_by(t.category)
         ).all()
         return {category: int(n) for category, n in found}
 
     def vote(self, session: Session, vectors: np.ndarray) -> Vote:
         return gallery.vote(self.neighbours(session, vectors), self.counts(session), prior=self.prior)
 
+    def reading(self, session: Session, vector: np.ndarray, *, exclude: str | None = None) -> GalleryCategory | None:
+        """The labelled photos' reading of a listing photo's gallery vector (models.encoders.photo_gallery)."""
+        near = self.neighbours(session, vector[None, :], exclude=exclude)
+        labelled = sum(self.counts(session).values())
+        return photo_gallery.read(
+            [n.similarity for n in near], [n.categories for n in near], labelled=labelled, prior=self.prior
+        )
 
-def add_scan(
-    session: Session,
-    *,
-    image_sha256: str,
-    category: str,
-    kind: str,
-    source: str,
-    origin: str,
-    examination_id: int | None = None,
-) -> GalleryScan | None:
-    """A new gallery row, or None when this image already holds this category and kind (flushed, not committed)."""
-    key = (GalleryScan.image_sha256 == image_sha256, GalleryScan.category == category, GalleryScan.kind == kind)
-    if session.scalar(select(GalleryScan.id).where(*key)) is not None:
+
+def add_row(session: Session, table: Table, **values: Any) -> GalleryScan | GalleryPhoto | None:
+    """A new gallery row, or None when the gallery holds it already: the same image with the same category
+    (and kind, for x-rays), by the table's unique key (flushed, not committed)."""
+    if exists(session, table, **values):
         return None
-    row = GalleryScan(
-        image_sha256=image_sha256,
-        category=category,
-        kind=kind,
-        source=source,
-        origin=origin,
-        examination_id=examination_id,
-    )
+    row = table(**values)
     try:
         with session.begin_nested():  # another writer may add the same row between the check and here
             session.add(row)
@@ -217,14 +233,34 @@ def add_scan(
     return row
 
 
+def exists(session: Session, table: Table, **values: Any) -> bool:
+    """Whether the gallery holds a row with these values of the table's unique key."""
+    unique = next(c for c in Base.metadata.tables[table.__tablename__].constraints if isinstance(c, UniqueConstraint))
+    key = [getattr(table, column.name) == values[column.name] for column in unique.columns]
+    return session.scalar(select(table.id).where(*key).limit(1)) is not None
+
+
+def add_scan(session: Session, **values: Any) -> GalleryScan | GalleryPhoto | None:
+    return add_row(session, GalleryScan, **values)
+
+
+def add_photo(session: Session, **values: Any) -> GalleryScan | GalleryPhoto | None:
+    return add_row(session, GalleryPhoto, **values)
+
+
 def summary(session: Session) -> list[tuple[str, str, str, int]]:
-    """(category, kind, source, rows) over the whole gallery."""
-    found = session.execute(
-        select(GalleryScan.category, GalleryScan.kind, GalleryScan.source, func.count())
-        .group_by(GalleryScan.category, GalleryScan.kind, GalleryScan.source)
-        .order_by(GalleryScan.category, GalleryScan.kind, GalleryScan.source)
+    """(category, kind, source, rows) over both galleries; listing photos are of kind "photo"."""
+    scans = session.execute(
+        select(GalleryScan.category, GalleryScan.kind, GalleryScan.source, func.count()).group_by(
+            GalleryScan.category, GalleryScan.kind, GalleryScan.source
+        )
     ).all()
-    return [(c, k, s, int(n)) for c, k, s, n in found]
+    photos = session.execute(
+        select(GalleryPhoto.category, GalleryPhoto.source, func.count()).group_by(
+            GalleryPhoto.category, GalleryPhoto.source
+        )
+    ).all()
+    return sorted([(c, k, s, int(n)) for c, k, s, n in scans] + [(c, "photo", s, int(n)) for c, s, n in photos])
 
 
 def _vector(row: GalleryVector) -> np.ndarray:

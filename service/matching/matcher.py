@@ -21,7 +21,7 @@ from service.matching import calibration, familiarity, labelled
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.familiarity import Familiarity
-from service.matching.gallery_store import GalleryStore
+from service.matching.gallery_store import PHOTOS, GalleryStore
 from service.matching.indexes import IndexSet
 from service.settings import Settings
 
@@ -35,7 +35,7 @@ class Networks:
     encoder: Encoder
     sentences: SentenceEncoder
     familiarity: Encoder  # the embedding space familiarity is measured in
-    gallery: Encoder  # the embedding space the labelled x-ray gallery is searched in
+    gallery: Encoder  # the embedding space the labelled x-ray and listing-photo galleries are searched in
     photo_categories: ImageNetPhotoCategories | None = None
     listing_words: ListingWords | None = None  # the listing's own words read as categories
 
@@ -85,6 +85,16 @@ class Matcher:
             exact_max=settings.matching.exact_index_max,
             k=settings.matching.gallery_k,
             prior=settings.matching.gallery_prior,
+        )
+        self.photo_gallery = GalleryStore(
+            encoder=networks.gallery,
+            sessions=sessions,
+            store=store,
+            index_dir=settings.index_dir,
+            exact_max=settings.matching.exact_index_max,
+            k=settings.matching.photo_gallery_k,
+            prior=settings.matching.photo_gallery_prior,
+            kind=PHOTOS,
         )
         self.embedder = Embedder(
             encoder=self.encoder,
@@ -145,6 +155,7 @@ class Matcher:
         self.refresher.shutdown(wait=True)
         self.embedder.close()
         self.gallery.index.save()
+        self.photo_gallery.index.save()
         self._worker_engine.dispose()
 
 
@@ -184,7 +195,7 @@ def start(
 
 def _catch_up(matcher: Matcher) -> None:
     try:
-        result = matcher.embedder.reconcile() | matcher.gallery.reconcile()
+        result = matcher.embedder.reconcile() | matcher.gallery.reconcile() | matcher.photo_gallery.reconcile()
         log.info("indexes agree with the database", **result)
     except Exception:  # the service keeps serving; `scanmatch reindex` repairs offline
         log.exception("catching up embeddings failed; run `scanmatch reindex`")

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from models.encoders import photo_gallery
 from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Embedding, Examination, Filing, FilingImage, Shipment, utcnow
 from service.db.tables import Verdict as VerdictRow
@@ -190,9 +191,18 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
     if "photo" in vectors or listing_text:
         picture = image("product_picture") if "photo" in vectors else None
-        named = categories.listing(
-            matcher, picture=picture, words=listing_text or None, photo=vectors.get("photo"), text=text
+        readings = categories.read_listing(
+            matcher,
+            picture=picture,
+            words=listing_text or None,
+            photo=vectors.get("photo"),
+            text=text,
+            session=session,
+            picture_sha256=latest.get("product_picture"),
         )
+        named = readings.named
+        if picture is not None:
+            _learn_photo(session, matcher, readings, latest["product_picture"], shipment.id)
         if named is not None:
             evidence.listing_category, evidence.listing_category_evidence = named.category, named.evidence
     evidence.description_similarity = _description_similarity(matcher, evidence)
@@ -297,6 +307,23 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         ),
         computed_at=utcnow(),
     )
+
+
+def _learn_photo(
+    session: Session, matcher: Matcher, readings: categories.ListingReadings, sha256: str, shipment_id: str
+) -> None:
+    """The marketplace's own words label its product picture for the photo gallery, where they are sure
+    and the picture does not plainly show something else: the photo-alone reading improves as listings
+    arrive (flushed with the caller's transaction)."""
+    category = photo_gallery.self_label(readings.words, readings.classified, matcher.settings.photo_gallery_words_from)
+    if category is None or readings.words is None:
+        return
+    origin = f"listing words of shipment {shipment_id} (P {readings.words.probability:.2f})"
+    added = matcher.photo_gallery.add(
+        session, image_sha256=sha256, category=category, source="listing_words", origin=origin
+    )
+    if added is not None:
+        matcher.photo_gallery.embed_missing(session, [sha256])
 
 
 def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ from models.encoders.photo_categories import (
     CATEGORIES,
     IMAGENET_CLASSES,
     SURE_FROM,
+    GalleryCategory,
     ImageNetPhotoCategories,
     NamedCategory,
     PhotoCategory,
@@ -89,3 +90,50 @@ def test_in_a_disagreement_the_reading_with_the_higher_odds_names_it_and_the_oth
 def test_words_alone_name_the_listing_without_a_picture() -> None:
     named = name_listing(classified=None, trained="lighter", photo=False, text=True, words=WordsReading("pliers", 0.8))
     assert named == NamedCategory("pliers", "the listing's words (P 0.80)", 0.8)
+
+
+def test_the_photo_gallery_names_what_the_classifier_has_no_class_for() -> None:
+    near = GalleryCategory("headphones", 0.6, among=7, nearest=10, share=0.75)
+    named = name_listing(classified=PhotoCategory("watch", 0.02), trained="watch", photo=True, text=False, gallery=near)
+    assert named is not None and named.category == "headphones"
+    assert named.evidence == (
+        "7 of its 10 nearest labelled listing photos are headphones (75% of their vote, P 0.60); "
+        "the picture reads as a watch (P 0.02)"
+    )
+    assert named.confidence is not None and 0.5 < named.confidence < 1
+    # Without a picture there is no gallery reading; without a gallery, today's rule.
+    assert name_listing(classified=None, trained="lighter", photo=False, text=True, gallery=near) == NamedCategory(
+        "lighter", "the listing text (trained encoder)"
+    )
+
+
+def test_a_sure_classifier_outweighs_a_weak_gallery_and_agreement_raises_the_confidence() -> None:
+    weak = GalleryCategory("toy", 0.3, among=4, nearest=10, share=0.4)
+    named = name_listing(classified=PhotoCategory("handgun", 0.9), trained=None, photo=True, text=False, gallery=weak)
+    assert named is not None and named.category == "handgun"
+    assert named.evidence.endswith("; its nearest labelled listing photos read as a toy (P 0.30)")
+    agree = GalleryCategory("handgun", 0.6, among=9, nearest=10, share=0.9)
+    both = name_listing(classified=PhotoCategory("handgun", 0.9), trained=None, photo=True, text=False, gallery=agree)
+    assert both is not None and both.category == "handgun" and both.confidence is not None
+    assert both.confidence > 0.99 and named.confidence is not None and named.confidence < both.confidence
+    assert both.evidence.startswith("the product picture (ImageNet classifier, P 0.90) and 9 of its 10 nearest")
+
+
+def test_words_picture_and_gallery_fuse_as_one_product() -> None:
+    near = GalleryCategory("headphones", 0.7, among=8, nearest=10, share=0.9)
+    named = name_listing(
+        classified=PhotoCategory("watch", 0.55),
+        trained=None,
+        photo=True,
+        text=True,
+        words=WordsReading("headphones", 0.8),
+        gallery=near,
+    )
+    assert named is not None and named.category == "headphones"
+    assert named.evidence.startswith("the listing's words (P 0.80) and 8 of its 10 nearest labelled listing photos")
+    assert named.evidence.endswith("; the picture reads as a watch (P 0.55)")
+    # Two readings give the figures they gave before the gallery existed.
+    two = name_listing(
+        classified=PhotoCategory("watch", 0.6), trained=None, photo=True, text=True, words=WordsReading("watch", 0.9)
+    )
+    assert two is not None and two.confidence == round(0.54 / (0.54 + 0.04 / (len(CATEGORIES) - 1)), 4)

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.engine import make_engine, make_session_factory
-from service.db.tables import GalleryScan, StoredImage
+from service.db.tables import GalleryPhoto, GalleryScan, StoredImage
 from service.domain.images import ImageStore
 from service.matching import gallery_store
+from service.matching.gallery_formats import ArchiveError
 from service.matching.gallery_import import Importer, Report, parse_mapping
 from service.settings import ImageLimits
 from tests.support import image_bytes
@@ -173,6 +174,55 @@ def test_a_folder_per_category(db: Session, tmp_path: Path) -> None:
         "unreadable image": 1,
         "not in a category folder": 1,
     }
+
+
+def test_listing_photos_a_folder_per_category_with_every_bad_entry_reported(db: Session, tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    for folder, name, seed in [("headphones", "a.jpg", 11), ("Headphones", "b.png", 12), ("Wrench", "c.png", 13)]:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / name).write_bytes(image_bytes(Path(name).suffix[1:].upper().replace("JPG", "JPEG"), seed=seed))
+    (root / "wrench" / "again.png").parent.mkdir(exist_ok=True)
+    (root / "wrench" / "again.png").write_bytes((root / "Wrench" / "c.png").read_bytes())
+    (root / "benign").mkdir()  # no listing sells "nothing of concern"
+    (root / "benign" / "d.png").write_bytes(image_bytes(seed=14))
+    (root / "headphones" / "broken.jpg").write_bytes(b"not a photo")
+    (root / "stray.png").write_bytes(image_bytes(seed=15))
+    (root / "notes.json").write_text("{}")  # a COCO-looking file: photos are read as folders whatever lies beside them
+
+    def photos(dry_run: bool = False, fmt: str = "auto") -> Report:
+        importer = Importer(
+            session=db,
+            store=ImageStore(tmp_path / "store"),
+            limits=ImageLimits(),
+            add=gallery_store.add_photo,
+            mapping={},
+            dry_run=dry_run,
+            kind=gallery_store.PHOTOS,
+        )
+        return importer.run(root, fmt)
+
+    assert dict(photos(dry_run=True).added) == {("headphones", "photo"): 2, ("wrench", "photo"): 1}
+    assert db.scalar(select(func.count()).select_from(GalleryPhoto)) == 0
+    report = photos()
+    assert report.format == "folders" and report.lines()[0] == "added 3 gallery photo(s) from a folders archive"
+    assert dict(report.added) == {("headphones", "photo"): 2, ("wrench", "photo"): 1}, report.lines()
+    assert dict(report.skipped) == {
+        "duplicate": 1,
+        "unknown category": 1,
+        "unreadable image": 1,
+        "not in a category folder": 2,  # stray.png and notes.json
+    }, report.lines()
+    assert "'benign' is no category; map it with --map benign=CATEGORY" in "\n".join(report.lines())
+    rows = db.scalars(select(GalleryPhoto)).all()
+    assert sorted(r.category for r in rows) == ["headphones", "headphones", "wrench"]
+    assert {r.source for r in rows} == {"import"} and db.scalar(select(func.count()).select_from(GalleryScan)) == 0
+    assert not photos().added
+    assert [(c, k, s, n) for c, k, s, n in gallery_store.summary(db)] == [
+        ("headphones", "photo", "import", 2),
+        ("wrench", "photo", "import", 1),
+    ]
+    with pytest.raises(ArchiveError, match="labelled photos come as a folder per category"):
+        photos(fmt="coco")
 
 
 def test_a_mapping_onto_no_category_is_refused() -> None:
