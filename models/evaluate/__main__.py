@@ -1,4 +1,8 @@
-"""`python -m models.evaluate --n 1000 --seed 7 --json OUT.json`: three methods, one held-out split."""
+"""`python -m models.evaluate --n 1000 --seed 7 --json OUT.json`: three methods, one held-out split.
+
+`python -m models.evaluate --real MANIFEST [--json OUT.json] [...]`: the real-image evaluation
+(`models.evaluate.real`, issue 18), every other option passed on to it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from PIL import Image
 
 from models.encoders.artifact import CARD, read_config, write_checksums
 from models.encoders.registry import DEFAULT_ENCODER, ArtifactSpec, default_registry
+from models.evaluate import real as real_images
 from models.evaluate.methods import encoder_embeddings, opencv_embeddings
 from models.evaluate.report import plot_roc, render_report
 from models.evaluate.scoring import false_alarmed_xrays, score_findings, score_method
@@ -58,7 +63,28 @@ def _update_card(folder: Path, report: str) -> None:
     write_checksums(folder)
 
 
+def _real(argv: list[str]) -> int | None:
+    """`--real MANIFEST ...`: run `models.evaluate.real` on that manifest; None when not asked."""
+    if not any(a == "--real" or a.startswith("--real=") for a in argv):
+        return None
+    rest, manifest = [], None
+    it = iter(argv)
+    for a in it:
+        if a == "--real":
+            manifest = next(it, None)
+        elif a.startswith("--real="):
+            manifest = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    if not manifest:
+        raise SystemExit("--real needs the real-image manifest: python -m models.evaluate --real MANIFEST")
+    return real_images.main(["--manifest", manifest, *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
+    delegated = _real(list(sys.argv[1:] if argv is None else argv))
+    if delegated is not None:
+        return delegated
     parser = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)

@@ -21,6 +21,14 @@ Per encoder it reports:
 - shipments assembled from a real photo and a real scan: P(match) ROC-AUC of same-category pairs
   against different-category pairs, and how many threat scans (handgun, kitchen knife) under a
   listing of another category still get a P(match) at or above the pairs' median.
+
+And per `--gallery-encoders` encoder, the labelled gallery read as the service reads it
+(`models.encoders.gallery`: `gallery_vectors`, the 50 nearest labelled scans, `vote`,
+`agreement_risk`): category named with 5 / 20 / 100 scans a category, each threat item's finding
+ROC-AUC and detection and false alarms at `FINDING_ALARM` (overall and within each source
+repository), and the risk ROC-AUC of real photo + real scan shipments, with the listing category
+named from the photo (`name_listing`) and given. `python -m models.evaluate --real MANIFEST`
+runs this module.
 """
 
 from __future__ import annotations
@@ -38,6 +46,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.encoders.device import choose_placement
 from models.encoders.encoder import Encoder
+from models.encoders.gallery import (
+    FINDING_ALARM,
+    NEIGHBOURS,
+    GalleryVote,
+    agreement_risk,
+    gallery_vectors,
+    scan_similarities,
+    vote,
+)
 from models.encoders.photo_categories import CATEGORIES, ImageNetPhotoCategories, PhotoCategory, name_listing
 from models.encoders.registry import DEFAULT_ENCODER, load_encoder
 from models.encoders.taxonomy import TAXONOMY
@@ -112,16 +129,25 @@ def listing_category(
     classifier's readings, the share the service's rule (`name_listing`) gets right."""
     if not encoder.has_text or not len(photos.rows):
         return None, None
-    prompts = encoder.embed_texts([TAXONOMY[c].label for c in CATEGORIES])
-    trained = np.array(CATEGORIES)[(photos.vectors @ prompts.T).argmax(axis=1)]
+    trained = _trained_names(encoder, photos)
     if classified is None:
         return _named(trained, photos.labels), None
+    service = np.array([n or "" for n in service_listings(encoder, photos, classified)])
+    return _named(trained, photos.labels), _named(service, photos.labels)
+
+
+def _trained_names(encoder: Encoder, photos: Embedded) -> np.ndarray:
+    prompts = encoder.embed_texts([TAXONOMY[c].label for c in CATEGORIES])
+    return np.array(CATEGORIES)[(photos.vectors @ prompts.T).argmax(axis=1)]
+
+
+def service_listings(encoder: Encoder, photos: Embedded, classified: list[PhotoCategory]) -> list[str | None]:
+    """Each real photo's listing category as the service names it from the photo alone (`name_listing`)."""
     named = [
         name_listing(classified=c, trained=str(t), photo=True, text=False)
-        for c, t in zip(classified, trained, strict=True)
+        for c, t in zip(classified, _trained_names(encoder, photos), strict=True)
     ]
-    service = np.array([n.category if n is not None else "" for n in named])
-    return _named(trained, photos.labels), _named(service, photos.labels)
+    return [n.category if n is not None else None for n in named]
 
 
 def classify_photos(folder: Path, rows: list[RealImage]) -> list[PhotoCategory]:
@@ -230,6 +256,196 @@ def assembled_shipments(encoder: Encoder, photos: Embedded, scans: Embedded, *, 
     }
 
 
+@dataclass(frozen=True)
+class GalleryScans:
+    """Whole real scans and their gallery vectors (`models.encoders.gallery.gallery_vectors`)."""
+
+    rows: list[RealImage]
+    vectors: np.ndarray  # (n, views, dim)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.array([r.category for r in self.rows])
+
+
+def embed_gallery(encoder: Encoder, folder: Path, rows: list[RealImage], *, batch: int = 32) -> GalleryScans:
+    chosen = [r for r in rows if r.modality == "xray" and r.kind == "whole"]
+    chunks = []
+    for start in range(0, len(chosen), batch):
+        images = []
+        for row in chosen[start : start + batch]:
+            with Image.open(folder / row.path) as img:
+                images.append(img.convert("RGB"))
+        chunks.append(gallery_vectors(encoder, images))
+    return GalleryScans(chosen, np.concatenate(chunks) if chunks else np.zeros((0, 1, encoder.dim), np.float32))
+
+
+def _gallery_draws(
+    labels: np.ndarray, per_category: int, repeats: int, seed: int
+) -> list[tuple[np.ndarray, list[str]]]:
+    """`repeats` galleries of `per_category` scans of each category that has more than that many."""
+    counts = Counter(labels.tolist())
+    usable = sorted(c for c, n in counts.items() if n > per_category)
+    if len(usable) < 2:
+        return []
+    rng = np.random.default_rng(seed)
+    return [
+        (np.concatenate([rng.choice(np.flatnonzero(labels == c), per_category, replace=False) for c in usable]), usable)
+        for _ in range(repeats)
+    ]
+
+
+def read_through_gallery(scans: GalleryScans, gallery: np.ndarray, queries: np.ndarray) -> list[GalleryVote]:
+    """Each query scan's gallery vote, from its `NEIGHBOURS` nearest labelled scans (as the service searches)."""
+    sims = scan_similarities(scans.vectors[queries], scans.vectors[gallery])
+    labels = scans.labels[gallery]
+    items = [[r.category, *r.labels] for r in (scans.rows[i] for i in gallery)]
+    counts = dict(Counter(labels.tolist()))
+    near = np.argsort(-sims, axis=1)[:, :NEIGHBOURS]
+    return [
+        vote(labels[row].tolist(), sims[q, row], counts, items=[items[i] for i in row]) for q, row in enumerate(near)
+    ]
+
+
+def gallery_reading(
+    scans: GalleryScans, per_category: int, *, repeats: int = 5, seed: int = 0
+) -> dict[str, Any] | None:
+    """Category named by the gallery vote, `per_category` labelled scans a category, queries outside it."""
+    labels = scans.labels
+    draws = _gallery_draws(labels, per_category, repeats, seed)
+    if not draws:
+        return None
+    accuracies: list[float] = []
+    balanced: list[float] = []
+    per_category_right: dict[str, list[float]] = defaultdict(list)
+    for gallery, usable in draws:
+        queries = np.setdiff1d(np.flatnonzero(np.isin(labels, usable)), gallery)
+        named = np.array([v.category for v in read_through_gallery(scans, gallery, queries)])
+        right = named == labels[queries]
+        accuracies.append(float(right.mean()))
+        recalls = [float(right[labels[queries] == c].mean()) for c in usable]
+        balanced.append(float(np.mean(recalls)))
+        for c, r in zip(usable, recalls, strict=True):
+            per_category_right[c].append(r)
+    return {
+        "accuracy": float(np.mean(accuracies)),
+        "spread": float(np.std(accuracies)),
+        "balanced_accuracy": float(np.mean(balanced)),
+        "per_category": {c: float(np.mean(v)) for c, v in per_category_right.items()},
+        "categories": draws[0][1],
+        "queries": int(sum(np.isin(labels, draws[0][1])) - len(draws[0][0])),
+    }
+
+
+def gallery_findings(scans: GalleryScans, per_category: int = 20, *, repeats: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Each threat item's gallery finding on whole scans outside the gallery: ROC-AUC, and
+    detection and false alarms at `FINDING_ALARM`, averaged over the draws; and the ROC-AUC within
+    each source repository that holds scans with and without the item (a figure the source's own
+    look cannot give)."""
+    out: dict[str, Any] = {}
+    draws = _gallery_draws(scans.labels, per_category, repeats, seed)
+    collected: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for gallery, _ in draws:
+        queries = np.setdiff1d(np.arange(len(scans.rows)), gallery)
+        votes = read_through_gallery(scans, gallery, queries)
+        for item in THREATS:
+            has = np.array([scans.rows[q].holds(item) for q in queries])
+            p = np.array([v.findings.get(item, 0.0) for v in votes])
+            if not has.any() or has.all() or not any(item in v.findings for v in votes):
+                continue
+            alarms = p >= FINDING_ALARM
+            got = collected[item]
+            got["roc_auc"].append(verification_auc(p, has.astype(int)))
+            got["detected"].append(float(alarms[has].mean()))
+            got["false_alarms"].append(float(alarms[~has].mean()))
+            got["n_with"].append(float(has.sum()))
+            got["n_without"].append(float((~has).sum()))
+            sources = np.array([scans.rows[q].source.split("/")[0] for q in queries])
+            for source in sorted(set(sources.tolist())):
+                mine = sources == source
+                if has[mine].any() and not has[mine].all():
+                    got[f"roc_auc within {source}"].append(verification_auc(p[mine], has[mine].astype(int)))
+                    got[f"n_with within {source}"].append(float(has[mine].sum()))
+    for item, got in collected.items():
+        out[item] = {k: float(np.mean(v)) for k, v in got.items()} | {"threshold": FINDING_ALARM}
+    return out
+
+
+def gallery_shipments(
+    scans: GalleryScans,
+    photos: list[RealImage],
+    listings: list[str | None],
+    per_category: int = 20,
+    *,
+    repeats: int = 5,
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """Risk (`agreement_risk`) of shipments assembled from a real photo and a real whole scan.
+
+    Per query scan outside the gallery: a consistent pair (a photo of its category, or for a
+    benign scan a photo of goods no scan category holds: `plain` listings), risk should be low;
+    and an inconsistent one (a photo of any category the scan does not hold; for a benign scan, a
+    photo of a category the scans hold), risk should be high. `listings` is each photo's category
+    as the service names it (`name_listing`); the same pairs with the photos' true categories
+    separate the gallery's errors from the listing's.
+    """
+    photo_labels = np.array([p.category for p in photos])
+    scan_categories = set(scans.labels.tolist()) - {BENIGN}
+    plain = [i for i, c in enumerate(photo_labels) if c not in scan_categories and c not in THREATS]
+    draws = _gallery_draws(scans.labels, per_category, repeats, seed)
+    if not draws or not plain:
+        return None
+    rng = np.random.default_rng(seed)
+    collected: dict[str, list[float]] = defaultdict(list)
+    kinds: Counter[str] = Counter()
+    for gallery, _ in draws:
+        queries = np.setdiff1d(np.arange(len(scans.rows)), gallery)
+        pairs: list[tuple[int, GalleryVote, int, str]] = []  # photo, scan's reading, inconsistent, kind
+        for q, reading in zip(queries, read_through_gallery(scans, gallery, queries), strict=True):
+            row = scans.rows[q]
+            held = {row.category, *row.labels}
+            options: list[tuple[np.ndarray, int, str]]
+            if row.category == BENIGN:
+                options = [(np.array(plain), 0, "benign scan, plain listing")]
+                options.append(
+                    (
+                        np.flatnonzero(np.isin(photo_labels, sorted(scan_categories))),
+                        1,
+                        "benign scan, listing of a scan category",
+                    )
+                )
+            else:
+                options = [(np.flatnonzero(photo_labels == row.category), 0, "same category")]
+                options.append((np.flatnonzero(~np.isin(photo_labels, sorted(held))), 1, "other category"))
+                if row.category in THREATS:
+                    options.append(
+                        (np.array([i for i in plain if photo_labels[i] not in held]), 1, "threat scan, plain listing")
+                    )
+            for pool, y, kind in options:
+                if len(pool):
+                    pairs.append((int(rng.choice(pool)), reading, y, kind))
+        y_arr = np.array([p[2] for p in pairs])
+        k_arr = np.array([p[3] for p in pairs])
+        kinds = Counter(k_arr.tolist())
+        subsets = {
+            "all pairs": np.ones(len(pairs), bool),
+            "same vs other category": np.isin(k_arr, ["same category", "other category"]),
+            "threat scans under plain listings vs consistent pairs": np.isin(
+                k_arr, ["threat scan, plain listing", "same category", "benign scan, plain listing"]
+            ),
+        }
+        for source, listing_of in (("named", lambda i: listings[i]), ("true", lambda i: str(photo_labels[i]))):
+            risk = np.array([agreement_risk(listing_of(p), reading).risk for p, reading, _, _ in pairs])
+            for name, keep in subsets.items():
+                collected[f"{name}, listing {source}"].append(verification_auc(risk[keep], y_arr[keep]))
+    return {
+        "roc_auc": {k: float(np.nanmean(v)) for k, v in collected.items()},
+        "pairs_per_draw": dict(kinds),
+        "gallery_per_category": per_category,
+        "draws": len(draws),
+    }
+
+
 def evaluate(
     encoder: Encoder, manifest: Path, *, repeats: int = 5, classified: list[PhotoCategory] | None = None
 ) -> dict[str, Any]:
@@ -252,6 +468,73 @@ def evaluate(
         "findings_on_whole_scans": findings(encoder, whole),
         "assembled_shipments": assembled_shipments(encoder, photos, whole),
     }
+
+
+def evaluate_gallery(
+    encoder: Encoder,
+    manifest: Path,
+    *,
+    photos: list[RealImage],
+    listings: list[str | None] | None,
+    repeats: int = 5,
+    per_category: int = 20,
+) -> dict[str, Any]:
+    """The labelled gallery as the service reads it (`models.encoders.gallery`), through `encoder`:
+    category named by the vote with 5 / 20 / 100 scans a category, threat findings and shipment
+    risk with 20 a category; queries are always scans outside the gallery."""
+    rows = read_real_manifest(manifest)
+    scans = embed_gallery(encoder, manifest.parent, rows)
+    shipments = {}
+    if photos:
+        true = [p.category for p in photos]
+        shipments = {
+            "listing named from the photo": None
+            if listings is None
+            else gallery_shipments(scans, photos, listings, per_category, repeats=repeats),
+            "listing category given": gallery_shipments(scans, photos, list(true), per_category, repeats=repeats),
+        }
+    return {
+        "encoder": f"{encoder.version} (gallery vote)",
+        "gallery_vote": {str(k): gallery_reading(scans, k, repeats=repeats) for k in GALLERY_SIZES},
+        "gallery_findings": gallery_findings(scans, per_category, repeats=repeats),
+        "gallery_per_category": per_category,
+        "gallery_shipments": shipments,
+    }
+
+
+def render_gallery(results: list[dict[str, Any]]) -> str:
+    lines = ["| through the labelled gallery | " + " | ".join(r["encoder"] for r in results) + " |"]
+    lines.append("|---|" + "---|" * len(results))
+
+    def row(name: str, cells: list[str]) -> None:
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    for k in GALLERY_SIZES:
+        row(f"x-ray whole category by the vote, {k} per category", [_cell(r["gallery_vote"][str(k)]) for r in results])
+        row(
+            f"the same, mean per-category recall, {k} per category",
+            [_cell(r["gallery_vote"][str(k)], "balanced_accuracy") for r in results],
+        )
+    for item in THREATS:
+        cells = []
+        for r in results:
+            f = r["gallery_findings"].get(item)
+            cells.append(
+                "n/a"
+                if f is None
+                else f"{f['roc_auc']:.3f} ({f['detected']:.2f} found, {f['false_alarms']:.2f} false"
+                f" at {f['threshold']})"
+            )
+        row(f"`{item}` gallery finding: ROC-AUC (at threshold)", cells)
+    for listing in ("listing named from the photo", "listing category given"):
+        for subset in ("all pairs", "same vs other category", "threat scans under plain listings vs consistent pairs"):
+            cells = []
+            for r in results:
+                got = r["gallery_shipments"].get(listing)
+                key = f"{subset}, listing {'named' if 'named' in listing else 'true'}"
+                cells.append("n/a" if not got else f"{got['roc_auc'][key]:.3f}")
+            row(f"shipment risk ROC-AUC, {subset} ({listing})", cells)
+    return "\n".join(lines)
 
 
 def _cell(value: dict[str, Any] | None, key: str = "accuracy") -> str:
@@ -295,23 +578,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-classifier", action="store_true", help="leave out the ImageNet classifier's listing category"
     )
+    parser.add_argument(
+        "--gallery-encoders",
+        nargs="*",
+        default=["imagenet-effl0", DEFAULT_ENCODER],
+        help="encoders the labelled-gallery vote is measured through (models.encoders.gallery)",
+    )
+    parser.add_argument(
+        "--gallery-per-category",
+        type=int,
+        default=20,
+        help="labelled scans a category in the gallery behind the findings and shipment risk",
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         parser.error(f"no manifest at {args.manifest}: build the real set first (datasets/README.md)")
     rows = read_real_manifest(args.manifest)
     classified = None if args.no_classifier else classify_photos(args.manifest.parent, rows)
+    loaded = {name: load_encoder(name) for name in dict.fromkeys([*args.encoders, *args.gallery_encoders])}
     results = [
-        evaluate(load_encoder(name), args.manifest, repeats=args.repeats, classified=classified)
-        for name in args.encoders
+        evaluate(loaded[name], args.manifest, repeats=args.repeats, classified=classified) for name in args.encoders
+    ]
+    photos = [r for r in rows if r.modality == "photo"]
+    listings = None
+    texts = [e for e in loaded.values() if e.has_text]
+    if classified is not None and texts:
+        listings = service_listings(texts[0], embed(texts[0], args.manifest.parent, rows, "photo"), classified)
+    gallery = [
+        evaluate_gallery(
+            loaded[name],
+            args.manifest,
+            photos=photos,
+            listings=listings,
+            repeats=args.repeats,
+            per_category=args.gallery_per_category,
+        )
+        for name in args.gallery_encoders
     ]
     if classified is not None:
         truth = np.array([r.category for r in rows if r.modality == "photo"])
         named = _named(np.array([c.category for c in classified]), truth) if classified else None
         results.append({"encoder": "imagenet classifier, mapped", "listing_category_from_photo": named})
     print(render(results))
+    if gallery:
+        print()
+        print(render_gallery(gallery))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        args.json.write_text(json.dumps([*results, *gallery], indent=2) + "\n")
     return 0
 
 
