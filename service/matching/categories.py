@@ -38,6 +38,7 @@ class ListingReadings:
     words: WordsReading | None = None
     classified: PhotoCategory | None = None
     gallery: GalleryCategory | None = None
+    picture_vector: np.ndarray | None = None  # the picture in the gallery space, where it was embedded
 
 
 def listing(
@@ -69,7 +70,7 @@ def read_listing(
     classifier, reader = matcher.networks.photo_categories, matcher.networks.listing_words
     classified = classifier([picture])[0] if classifier is not None and picture is not None else None
     read = reader([words])[0] if reader is not None and words else None
-    near = None
+    near = vector = None
     if session is not None and picture is not None and matcher.photo_gallery.counts(session):
         store = matcher.photo_gallery
         vector = gallery.embed(store.encoder, [picture], "photo")[0][0]
@@ -82,7 +83,7 @@ def read_listing(
         words=read,
         gallery=near,
     )
-    return ListingReadings(named, read, classified, near)
+    return ListingReadings(named, read, classified, near, vector)
 
 
 def _trained(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None) -> str | None:

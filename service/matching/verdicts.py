@@ -186,7 +186,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         # Read and decoded once: the listing classifier and the familiarity check both look at the picture.
         return decode(matcher.embedder.store.read(latest[role]))
 
-    image_match, reasons, named = None, [], None
+    image_match, reasons, named, picture_vector = None, [], None, None
     listing_text = _listing_text(evidence)
     text = matcher.embedder.embed_text(listing_text) if listing_text and matcher.encoder.has_text else None
     if "photo" in vectors or listing_text:
@@ -200,7 +200,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             session=session,
             picture_sha256=latest.get("product_picture"),
         )
-        named = readings.named
+        named, picture_vector = readings.named, readings.picture_vector
         if picture is not None:
             _learn_photo(session, matcher, readings, latest["product_picture"], shipment.id)
         if named is not None:
@@ -226,7 +226,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         cosine = float(vectors["photo"] @ vectors["xray"])
         described = float(text @ vectors["xray"]) if text is not None else None
         probability = calib.probability([cosine] if described is None else [cosine, described])
-        space, galleried = _embedded(matcher, latest, image)
+        space, galleried = _embedded(matcher, latest, image, picture_vector)
         vote = matcher.gallery.vote(session, galleried)
         looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(matcher, vectors["xray"], vote)]
         head = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
@@ -347,9 +347,10 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
 
 
 def _embedded(
-    matcher: Matcher, latest: dict[str, str], image: Callable[[str], Image.Image]
+    matcher: Matcher, latest: dict[str, str], image: Callable[[str], Image.Image], picture: np.ndarray | None
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the spaces agree."""
+    """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the spaces agree
+    (`picture`: the product picture already embedded in the gallery space for the photo gallery, if it was)."""
     space = matcher.networks.familiarity
     galleried = gallery.embed(matcher.gallery.encoder, [image("security_scan")])[0]
     shared = gallery.POOLED and matcher.gallery.encoder.sha256 == space.sha256
@@ -358,6 +359,8 @@ def _embedded(
         modality = MODALITY_OF_ROLE[role]
         if shared and modality == "xray":
             out[modality] = galleried[0]
+        elif shared and modality == "photo" and picture is not None:
+            out[modality] = picture
         else:
             out[modality] = space.embed_images(modality, [image(role)])[0]  # type: ignore[arg-type]
     return out, galleried
