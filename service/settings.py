@@ -48,13 +48,14 @@ class Matching(BaseModel):
     familiarity_k: int = Field(default=5, ge=1, le=50)
     familiarity_quantile: float = Field(default=0.01, gt=0, lt=0.5)
     # The labelled x-ray gallery (service.matching.gallery) is searched in this encoder's space: on
-    # real scans the untouched ImageNet tower names a scan's category from its labelled neighbours
-    # far better than the trained one (docs/evaluation/real-images). The same name as
-    # familiarity_encoder (or encoder) loads the network once.
+    # real scans the untouched ImageNet tower's mid-level features name a scan's category from its
+    # labelled neighbours far better than the trained one (docs/evaluation/real-images). The same
+    # name as familiarity_encoder (or encoder) loads the network once, and reads a scan in one pass.
     gallery_encoder: str = "imagenet-effl0"
-    gallery_k: int = Field(default=10, ge=1, le=100)  # labelled neighbours that vote
-    # The gallery's say grows with its size n as n / (n + gallery_prior); the rest is the model's own.
-    gallery_prior: float = Field(default=20.0, gt=0)
+    gallery_k: int = Field(default=10, ge=1, le=100)  # nearest labelled scans a verdict lists
+    # The gallery's reading of a category, and of each item of concern, weighs n / (n + gallery_prior)
+    # for its n labelled scans (5: half weight at 5 scans, 0.8 at 20); the rest is the model's own.
+    gallery_prior: float = Field(default=5.0, gt=0)
     # The labelled listing-photo gallery (models.encoders.photo_gallery), in the gallery encoder's
     # space: its k nearest labelled photos' vote is a third reading of a listing's category, beside
     # the listing's words and the ImageNet classifier, weighted n / (n + photo_gallery_prior).

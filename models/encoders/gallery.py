@@ -54,12 +54,31 @@ def gallery_vectors(encoder: Encoder, images: Sequence[Image.Image]) -> np.ndarr
     gives its own embedding. The gallery index holds one row per labelled scan, searched by inner
     product (cosine); `scan_similarities` compares stacks of views when a method has several.
     """
+    return read_scans(encoder, images, embedding=False)[0]
+
+
+def gallery_dim(encoder: Encoder) -> int:
+    """Width of `gallery_vectors` through this encoder."""
+    return GALLERY_DIM if _is_efficientnet(encoder.module) else encoder.dim
+
+
+def read_scans(
+    encoder: Encoder, images: Sequence[Image.Image], *, embedding: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(gallery vectors (n, 1, d), the encoder's own x-ray embedding (n, dim) or None) in one pass.
+
+    The gallery vector is block `GALLERY_BLOCK`'s output; the embedding (`encoder.embed_images`,
+    asked with `embedding=True`) continues the same pass through the last blocks, so a service that
+    needs both (the gallery's reading and familiarity) runs the trunk once."""
     rgb = [img.convert("RGB") for img in images]
     trunk = encoder.module
     if not _is_efficientnet(trunk):
-        return encoder.embed_images("xray", rgb)[:, None, :]
+        own = encoder.embed_images("xray", rgb)
+        return own[:, None, :], own if embedding else None
     cfg = encoder.preprocess.for_modality("xray")
     chunks = [np.zeros((0, 1, GALLERY_DIM), np.float32)]
+    finals = [np.zeros((0, encoder.dim), np.float32)]
+    blocks = list(cast(torch.nn.Sequential, trunk.blocks))
     for start in range(0, len(rgb), encoder.batch_size):
         batch = to_tensor(rgb[start : start + encoder.batch_size], cfg).to(encoder.placement.device)
         with (
@@ -71,11 +90,18 @@ def gallery_vectors(encoder: Encoder, images: Sequence[Image.Image]) -> np.ndarr
             ),
         ):
             x = cast(torch.nn.Module, trunk.bn1)(cast(torch.nn.Module, trunk.conv_stem)(batch))
-            for block in list(cast(torch.nn.Sequential, trunk.blocks))[: GALLERY_BLOCK + 1]:
+            for block in blocks[: GALLERY_BLOCK + 1]:
                 x = block(x)
             pooled = x.float().mean(dim=(2, 3))
+            if embedding:
+                for block in blocks[GALLERY_BLOCK + 1 :]:
+                    x = block(x)
+                for layer in ("conv_head", "bn2", "global_pool"):
+                    x = cast(torch.nn.Module, getattr(trunk, layer))(x)
+                final = cast(torch.nn.Module, trunk.classifier)(x)
+                finals.append(F.normalize(final.float(), dim=-1).cpu().numpy().astype(np.float32))
         chunks.append(F.normalize(pooled, dim=-1).cpu().numpy()[:, None, :].astype(np.float32))
-    return np.concatenate(chunks)
+    return np.concatenate(chunks), np.concatenate(finals) if embedding else None
 
 
 def _is_efficientnet(module: torch.nn.Module) -> bool:
@@ -106,11 +132,15 @@ class GalleryVote:
     confidence: float  # that share times the evidence weight of its labelled scans, in [0, 1]
     findings: dict[str, float]  # P(item of concern in the scan) per threat item the gallery holds
     evidence: dict[str, float] = field(default_factory=dict)  # weight of each category's labelled scans
+    # Per threat item: the share of the vote on neighbours holding it, before the evidence weight,
+    # and that weight (findings = holding x item_evidence).
+    holding: dict[str, float] = field(default_factory=dict)
+    item_evidence: dict[str, float] = field(default_factory=dict)
 
 
-def evidence_weight(count: int | float) -> float:
-    """Weight of a reading backed by `count` labelled scans: count / (count + HALF_EVIDENCE)."""
-    return float(count) / (float(count) + HALF_EVIDENCE) if count > 0 else 0.0
+def evidence_weight(count: int | float, half: float = HALF_EVIDENCE) -> float:
+    """Weight of a reading backed by `count` labelled scans: count / (count + half)."""
+    return float(count) / (float(count) + half) if count > 0 else 0.0
 
 
 def _class_scores(names: np.ndarray, sims: np.ndarray, classes: Sequence[str], floor: float, top_m: int) -> np.ndarray:
@@ -138,6 +168,7 @@ def vote(
     threats: Sequence[str] = THREAT_ITEMS,
     top_m: int = TOP_M,
     temperature: float = TEMPERATURE,
+    half_evidence: float = HALF_EVIDENCE,
 ) -> GalleryVote:
     """The gallery's reading of a scan from its nearest labelled scans.
 
@@ -150,7 +181,8 @@ def vote(
     Each category scores the mean of its `top_m` best similarities (so a category with many
     labelled scans is not favoured for being frequent), the shares are a softmax of the scores,
     and each threat item's probability is the same softmax between the neighbours holding it
-    and those that do not, times the evidence weight of its labelled scans.
+    and those that do not, times the evidence weight of its labelled scans (`half_evidence`
+    labelled scans give half weight).
     """
     sims = np.asarray(similarities, np.float64).reshape(-1)
     names = np.asarray(list(labels), dtype=object)
@@ -165,23 +197,39 @@ def vote(
     floor = float(sims.min())
     shares_arr = _softmax(_class_scores(names, sims, classes, floor, top_m), temperature)
     shares = {c: float(s) for c, s in zip(classes, shares_arr, strict=True)}
-    evidence = {c: evidence_weight(counts[c]) for c in classes}
+    evidence = {c: evidence_weight(counts[c], half_evidence) for c in classes}
     best = classes[int(np.argmax(shares_arr))]
-    findings = {}
+    findings, holding, item_evidence = {}, {}, {}
     for item in threats:
         has = np.array([item in h for h in held])
         with_item = sum(n for c, n in counts.items() if c == item)
         if with_item == 0 and not has.any():
             continue
         pair = _class_scores(np.where(has, "yes", "no").astype(object), sims, ["yes", "no"], floor, top_m)
-        findings[item] = float(_softmax(pair, temperature)[0]) * evidence_weight(max(with_item, int(has.sum())))
-    return GalleryVote(shares, best, shares[best] * evidence[best], findings, evidence)
+        holding[item] = float(_softmax(pair, temperature)[0])
+        item_evidence[item] = evidence_weight(max(with_item, int(has.sum())), half_evidence)
+        findings[item] = holding[item] * item_evidence[item]
+    return GalleryVote(shares, best, shares[best] * evidence[best], findings, evidence, holding, item_evidence)
 
 
 @dataclass(frozen=True)
 class Disagreement:
     risk: float  # in [0, 1]: 0 when the gallery agrees with the listing or has nothing to say
     reason: str | None  # an inspector's sentence, None when risk is 0
+
+
+def category_risk(listing: str | None, reading: GalleryVote) -> float | None:
+    """How far the gallery's category reading contradicts the listing's category, in [0, 1]; None
+    when either is unknown. The share not consistent with the listing (the listing's category
+    where the gallery holds it; else `benign`, a scan with none of the gallery's items, is what
+    such goods look like), times the confidence of the gallery's category where that is another,
+    else times the evidence behind the listing's own category."""
+    if reading.category is None or listing is None:
+        return None
+    consistent = listing if listing in reading.shares else BENIGN
+    off = 1.0 - reading.shares.get(consistent, 0.0)
+    weight = reading.confidence if reading.category != consistent else reading.evidence.get(reading.category, 0.0)
+    return float(weight * off)
 
 
 def agreement_risk(listing: str | None, reading: GalleryVote, *, threats: Sequence[str] = THREAT_ITEMS) -> Disagreement:
@@ -195,17 +243,11 @@ def agreement_risk(listing: str | None, reading: GalleryVote, *, threats: Sequen
     The larger of the two is the risk; `listing=None` (no category known) keeps only the second.
     """
     risks: list[tuple[float, str]] = []
-    if reading.category is not None and listing is not None:
-        consistent = listing if listing in reading.shares else BENIGN
-        off = 1.0 - reading.shares.get(consistent, 0.0)
-        score = (
-            reading.confidence * off
-            if reading.category != consistent
-            else reading.evidence.get(reading.category, 0.0) * off
-        )
+    contradiction = category_risk(listing, reading)
+    if contradiction is not None and reading.category is not None:
         risks.append(
             (
-                float(score),
+                contradiction,
                 f"the labelled gallery reads the scan as {reading.category} "
                 f"(share {reading.shares[reading.category]:.2f}), the listing as {listing}",
             )

@@ -43,12 +43,19 @@ class Familiarity:
         """Familiar: near enough its own modality's references, and nearer them than the other modality's."""
         return score >= self.threshold and score >= other
 
-    def reason(self, score: float, other: float, *, alarm: bool, gallery: float | None = None) -> str:
+    def reason(
+        self, score: float, other: float, *, alarm: bool, gallery: tuple[float, float | None] | None = None
+    ) -> str:
+        """Why the image counts as unfamiliar; `gallery`: its cosine to the labelled gallery scans and the
+        cosine from which that would make it familiar."""
         noun, kind = NOUN[self.modality]
         other_noun = NOUN[OTHER[self.modality]][0]
         why = f"familiarity {score:.2f}, familiar from {self.threshold:.2f}"
         if gallery is not None:
-            why += f"; {gallery:.2f} to the labelled gallery scans"
+            near, near_from = gallery
+            why += f"; {near:.2f} to the labelled gallery scans" + (
+                f", familiar from {near_from:.2f}" if near_from is not None else ""
+            )
         if other > score:  # a photo sent as the scan, or a scan as the picture
             why += f"; it looks more like a {other_noun} ({other:.2f})"
         if self.modality == "xray":

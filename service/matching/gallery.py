@@ -1,11 +1,13 @@
-"""How the labelled x-ray gallery reads a scan: its vectors, its neighbours' vote, and what the vote means.
+"""How the labelled x-ray gallery reads a scan, in the service's terms: its vectors, its neighbours'
+vote, and what the vote means for findings, looks-like and the listing.
 
-The simplest correct version of the method, behind small functions so that a measured one (issue
-18, models/encoders/gallery.py) can replace it: one globally pooled vector per image in the gallery
-encoder's space; a similarity-weighted vote of the k nearest labelled images; a weight n / (n + prior)
-that grows with the labelled evidence, blending the gallery with the model's own reading; and the
-listing-vs-x-ray category rule. `METHOD` names the vectors this method reads: it is stored with
-them, so a new method re-embeds the gallery instead of searching vectors it did not make.
+The method itself is the one measured on real scans (models/encoders/gallery.py,
+docs/evaluation/real-images): ImageNet EfficientNet-Lite0 block-4 vectors, each category scored by
+its top-3 similarities among the `NEIGHBOURS` nearest labelled scans, a softmax over the scores, and
+an evidence weight n / (n + half) per category. This module shapes that reading for a verdict: the
+model's findings head blended with the gallery's, the looks-like list, the contradiction with the
+listing. `METHOD` names the vectors the method reads: it is stored with them, so a new method
+re-embeds the gallery instead of searching vectors it did not make.
 """
 
 from __future__ import annotations
@@ -18,21 +20,18 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from models.encoders import gallery as method
 from models.encoders.encoder import Encoder, Finding
+from models.encoders.gallery import GalleryVote
 
-METHOD = "pooled-v1"
-PHOTO_METHOD = "photo-pooled-v1"  # the labelled listing photos: the same pooling, of the photo tower
-# The vector is the encoder's own x-ray embedding, so with the familiarity encoder's network it lies
-# in familiarity's space: one forward pass serves both, and nearness to labelled scans is familiarity.
-POOLED = True
-BENIGN = "benign"  # a scan that holds nothing of concern
+METHOD = "block4-v1"  # models.encoders.gallery.gallery_vectors
+PHOTO_METHOD = "photo-pooled-v1"  # the labelled listing photos: the photo tower's own pooled embedding
+BENIGN = method.BENIGN  # a scan that holds nothing of concern
 # Items of concern when the x-ray model has no findings head to name them.
 THREATS = ("kitchen_knife", "handgun", "battery_pack", "pills")
-# Neighbours vote with weight exp((cosine - nearest cosine) / TEMPERATURE): cosines between scans
-# crowd into a narrow band, so plain cosine weights hand every query the gallery's majority label.
-TEMPERATURE = 0.02
-ALARM_SHARE = 0.5  # a threat the majority of the nearest labelled scans' similarity holds
-CONFIDENT_SHARE = 0.6  # a gallery category this sure may contradict the listing
+NEIGHBOURS = method.NEIGHBOURS  # labelled scans the vote reads
+ALARM_SHARE = method.FINDING_ALARM  # the gallery alone raises an item from this share of the vote
+CONTRADICTS_FROM = 0.5  # a gallery reading this far from the listing's category contradicts it
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,34 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class Vote:
-    neighbours: list[Neighbour]
-    shares: dict[str, float]  # category -> share of the neighbours' similarity, summing to 1
-    holding: dict[str, float]  # category -> share of that similarity on images that hold it (multi-label)
+    """The gallery's reading of one x-ray (`reading`) and the nearest labelled scans behind it."""
+
+    neighbours: list[Neighbour]  # nearest first, all that voted
+    reading: GalleryVote
     counts: dict[str, int]  # category -> labelled images of it in the gallery
-    weight: float  # the gallery's say, n / (n + prior)
+    shown: int = 10  # how many of the nearest a verdict lists
+
+    @property
+    def shares(self) -> dict[str, float]:
+        return self.reading.shares
+
+    @property
+    def weight(self) -> float:
+        """The gallery's say: the evidence weight of the category it reads, 0 with nothing to go on."""
+        return self.reading.evidence.get(self.reading.category, 0.0) if self.reading.category else 0.0
 
     @property
     def top(self) -> tuple[str, float] | None:
-        return max(self.shares.items(), key=lambda kv: kv[1]) if self.shares else None
+        category = self.reading.category
+        return (category, self.reading.shares[category]) if category is not None else None
+
+    @property
+    def nearest(self) -> list[Neighbour]:
+        return self.neighbours[: self.shown]
 
     def among(self, category: str) -> int:
-        """How many of the nearest labelled images hold this category."""
-        return sum(1 for n in self.neighbours if category in n.categories)
+        """How many of the nearest labelled images shown hold this category."""
+        return sum(1 for n in self.nearest if category in n.categories)
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ class GalleryFinding:
     probability: float
     threshold: float
     head: Finding | None
-    gallery_share: float  # share of the nearest labelled scans' similarity on scans holding the item
+    gallery_share: float  # share of the nearest labelled scans' vote on scans holding the item
 
     @property
     def present(self) -> bool:
@@ -85,50 +99,54 @@ class GalleryFinding:
 def embed(
     encoder: Encoder, images: Sequence[Image.Image], modality: Literal["xray", "photo"] = "xray"
 ) -> list[np.ndarray]:
-    """Each image's gallery vectors, (parts, dim), L2-normalised: here one globally pooled vector."""
+    """Each image's gallery vectors, (parts, dim), L2-normalised: block-4 vectors for x-rays, the
+    pooled embedding for listing photos."""
     if not images:
         return []
+    if modality == "xray":
+        return list(method.gallery_vectors(encoder, images))
     return [vector[None, :] for vector in encoder.embed_images(modality, list(images))]
 
 
-def weight(n: int, prior: float) -> float:
-    return n / (n + prior)
+def read_scan(encoder: Encoder, scan: Image.Image, *, embedding: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """An x-ray's gallery vectors (parts, dim) and, with `embedding`, the encoder's own embedding of it,
+    from one forward pass (the familiarity check reads the embedding where it shares the network)."""
+    vectors, own = method.read_scans(encoder, [scan], embedding=embedding)
+    return vectors[0], None if own is None else own[0]
 
 
-def vote(neighbours: Sequence[Neighbour], counts: dict[str, int], *, prior: float) -> Vote:
-    """Softmax-of-similarity-weighted k-NN: an image with several labels shares its weight among them for
-    `shares`, and gives all of it to each for `holding` (a bag with a gun and a knife holds both)."""
-    shares: dict[str, float] = defaultdict(float)
-    holding: dict[str, float] = defaultdict(float)
-    nearest = max((n.similarity for n in neighbours), default=0.0)
-    weights = [float(np.exp((n.similarity - nearest) / TEMPERATURE)) for n in neighbours]
-    total = sum(weights)
-    if total > 0:
-        for n, w in zip(neighbours, weights, strict=True):
-            for category in n.categories:
-                shares[category] += w / total / len(n.categories)
-                holding[category] += w / total
-    return Vote(
-        neighbours=list(neighbours),
-        shares=dict(shares),
-        holding=dict(holding),
-        counts=dict(counts),
-        weight=weight(sum(counts.values()), prior) if total > 0 else 0.0,
+def dim(encoder: Encoder, modality: Literal["xray", "photo"]) -> int:
+    return method.gallery_dim(encoder) if modality == "xray" else encoder.dim
+
+
+def vote(neighbours: Sequence[Neighbour], counts: dict[str, int], *, half_evidence: float, shown: int) -> Vote:
+    """The measured vote over the nearest labelled scans: an image filed under several categories is
+    filed under the first and holds them all (a bag with a gun and a knife holds both)."""
+    reading = method.vote(
+        [n.categories[0] for n in neighbours],
+        np.array([n.similarity for n in neighbours], np.float64),
+        counts,
+        items=[n.categories for n in neighbours],
+        threats=THREATS,
+        half_evidence=half_evidence,
     )
+    return Vote(neighbours=list(neighbours), reading=reading, counts=dict(counts), shown=shown)
 
 
 def findings(vote: Vote, head: Sequence[Finding]) -> list[GalleryFinding]:
-    """Per item of concern, (1 - w) * the head's probability + w * the gallery's share, against the same
-    blend of the head's threshold and ALARM_SHARE; without a head the gallery alone, weighted."""
+    """Per item of concern, the model's head and the gallery blended by the item's labelled evidence w:
+    (1 - w) * head + w * gallery share, against (1 - w) * the head's threshold + w * ALARM_SHARE. An item
+    the head does not name counts as P 0 at ALARM_SHARE, so the gallery alone alarms from w * share >= 0.5,
+    as measured (docs/evaluation/real-images)."""
     by_item = {f.item: f for f in head}
-    items = list(by_item) or list(THREATS)
-    w = vote.weight
+    items = list(dict.fromkeys([*by_item, *vote.reading.holding])) or list(THREATS)
     out = []
     for item in items:
         f = by_item.get(item)
-        share = vote.holding.get(item, 0.0)
+        w = vote.reading.item_evidence.get(item, 0.0)
+        share = vote.reading.holding.get(item, 0.0)
         probability = (1 - w) * (f.probability if f else 0.0) + w * share
-        threshold = (1 - w) * (f.threshold if f else 0.0) + w * ALARM_SHARE
+        threshold = (1 - w) * (f.threshold if f else ALARM_SHARE) + w * ALARM_SHARE
         out.append(GalleryFinding(item, round(probability, 4), round(threshold, 4), f, round(share, 4)))
     return sorted(out, key=lambda g: -g.probability)
 
@@ -146,16 +164,19 @@ def looks_like(vote: Vote, zero_shot: Sequence[tuple[str, float]], k: int = 3) -
     return [(c, round(v, 4)) for c, v in ranked if v > 0]
 
 
+def contradiction(vote: Vote, listing_category: str | None) -> float | None:
+    """How far the gallery's reading contradicts the listing's category, in [0, 1]
+    (models.encoders.gallery.category_risk); None when either is unknown."""
+    return method.category_risk(listing_category, vote.reading)
+
+
 def disagreement(vote: Vote, listing_category: str | None) -> tuple[str, float, float] | None:
-    """(category, share, risk) when the gallery is confident the x-ray shows another category than the
-    listing's; benign scans contradict no listing. The risk lies between 0.5 and 1, by share and weight."""
-    top = vote.top
-    if top is None or listing_category is None:
+    """(category, share, risk) when the gallery reads the x-ray as another category than the listing's,
+    far enough to contradict it (risk >= CONTRADICTS_FROM)."""
+    top, risk = vote.top, contradiction(vote, listing_category)
+    if top is None or risk is None or risk < CONTRADICTS_FROM or top[0] == listing_category:
         return None
-    category, share = top
-    if category in (listing_category, BENIGN) or share < CONFIDENT_SHARE:
-        return None
-    return category, share, 0.5 + 0.5 * vote.weight * share
+    return top[0], top[1], risk
 
 
 def nearest_k_score(neighbours: Sequence[Neighbour], k: int) -> float | None:

@@ -29,10 +29,12 @@ from service.db.tables import Base, GalleryPhoto, GalleryScan, GalleryVector
 from service.domain.images import ImageStore
 from service.matching import gallery
 from service.matching.embedder import decode
+from service.matching.familiarity import leave_one_out
 from service.matching.gallery import Neighbour, Vote
 from service.matching.indexes import VectorIndex
 
 log = structlog.get_logger("scanmatch.gallery")
+FAMILIARITY_SAMPLE = 4000  # labelled images the familiarity threshold is measured on, at most
 
 Table = type[GalleryScan] | type[GalleryPhoto]
 
@@ -74,7 +76,9 @@ class GalleryStore:
         self.table = kind.table
         self.method = kind.method
         path = index_dir / encoder.sha256[:16] / f"gallery-{self.method}.faiss"
-        self.index = VectorIndex(path, encoder.dim, exact_max=exact_max)
+        self.dim = gallery.dim(encoder, kind.modality)
+        self._familiar: dict[tuple[int, float], tuple[int, float]] = {}  # (k, quantile) -> (size, cosine)
+        self.index = VectorIndex(path, self.dim, exact_max=exact_max)
 
     def _space(self) -> tuple[ColumnElement[bool], ...]:
         """This space's vectors of images still in the gallery."""
@@ -115,7 +119,7 @@ class GalleryStore:
                         model_sha256=self.encoder.sha256,
                         method=self.method,
                         part=part,
-                        dim=self.encoder.dim,
+                        dim=len(vector),
                         vector=np.asarray(vector, "<f4").tobytes(),
                     )
                 )
@@ -144,7 +148,7 @@ class GalleryStore:
         """What the index must hold: (ids, vectors) of this space's vectors of images in the gallery."""
         rows = session.scalars(select(GalleryVector).where(*self._space()).order_by(GalleryVector.id)).all()
         if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, self.encoder.dim), np.float32)
+            return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
         return np.array([r.id for r in rows], np.int64), np.stack([_vector(r) for r in rows])
 
     def sync(self, session: Session, *, force: bool = False) -> bool:
@@ -161,12 +165,16 @@ class GalleryStore:
         stored = session.scalar(select(func.count()).select_from(GalleryVector).where(*self._space())) or 0
         return int(stored) != self.index.size
 
-    def neighbours(self, session: Session, vectors: np.ndarray, *, exclude: str | None = None) -> list[Neighbour]:
-        """The k nearest labelled images to an image's gallery vectors (parts, dim), nearest first; never
-        the image `exclude` (a listing's own photo, labelled by its own words, is no evidence for it)."""
+    def neighbours(
+        self, session: Session, vectors: np.ndarray, *, exclude: str | None = None, k: int | None = None
+    ) -> list[Neighbour]:
+        """The k nearest labelled images (default: the store's k) to an image's gallery vectors (parts, dim),
+        nearest first; never the image `exclude` (a listing's own photo, labelled by its own words, is no
+        evidence for it)."""
+        k = k or self.k
         if self._stale(session):
             self.sync(session)
-        hits = [h for row in self.index.search(vectors, self.k * 4 + 1) for h in row]
+        hits = [h for row in self.index.search(vectors, k * 4 + 1) for h in row]
         if not hits:
             return []
         image_of = dict(
@@ -179,7 +187,7 @@ class GalleryStore:
             sha = image_of.get(hit.id)
             if sha is not None and sha != exclude and hit.score > best.get(sha, -np.inf):
                 best[sha] = hit.score
-        nearest = sorted(best.items(), key=lambda kv: -kv[1])[: self.k]
+        nearest = sorted(best.items(), key=lambda kv: -kv[1])[:k]
         rows: dict[str, list[tuple[int, str]]] = defaultdict(list)
         t = self.table
         for gallery_id, sha, category in session.execute(
@@ -199,6 +207,24 @@ class GalleryStore:
             if rows[sha]
         ]
 
+    def familiar_from(self, session: Session, k: int, quantile: float) -> float | None:
+        """The cosine from which an image lies as near its k-th nearest labelled image as all but `quantile`
+        of the labelled images lie to theirs (each left out of its own search), in this gallery's space;
+        None while the gallery holds k images or fewer. Recomputed when the gallery has grown or shrunk by
+        a tenth, from at most `FAMILIARITY_SAMPLE` of its vectors."""
+        size = self.index.size
+        cached = self._familiar.get((k, quantile))
+        if cached is not None and abs(cached[0] - size) <= 0.1 * cached[0]:
+            return cached[1]
+        ids, vectors = self.expected(session)
+        if len(ids) <= k:
+            return None
+        if len(vectors) > FAMILIARITY_SAMPLE:
+            vectors = vectors[np.random.default_rng(0).choice(len(vectors), FAMILIARITY_SAMPLE, replace=False)]
+        found = float(np.quantile(leave_one_out(vectors, k), quantile))
+        self._familiar[(k, quantile)] = (len(ids), found)
+        return found
+
     def counts(self, session: Session) -> dict[str, int]:
         """Labelled images per category."""
         t = self.table
@@ -208,7 +234,9 @@ class GalleryStore:
         return {category: int(n) for category, n in found}
 
     def vote(self, session: Session, vectors: np.ndarray) -> Vote:
-        return gallery.vote(self.neighbours(session, vectors), self.counts(session), prior=self.prior)
+        """The measured vote over the `gallery.NEIGHBOURS` nearest labelled scans; a verdict shows the k nearest."""
+        near = self.neighbours(session, vectors, k=max(self.k, gallery.NEIGHBOURS))
+        return gallery.vote(near, self.counts(session), half_evidence=self.prior, shown=self.k)
 
     def reading(self, session: Session, vector: np.ndarray, *, exclude: str | None = None) -> GalleryCategory | None:
         """The labelled photos' reading of a listing photo's gallery vector (models.encoders.photo_gallery)."""

@@ -50,8 +50,11 @@ class FamiliarityView(BaseModel):
     score: float
     familiar_from: float
     other_modality_score: float | None = None  # the same score against the other modality's references
-    # Cosine to the k-th nearest labelled gallery scan (x-rays, when the gallery shares the space).
+    # Cosine to the k-th nearest labelled gallery scan in the gallery's space (x-rays), and the cosine
+    # from which that makes the x-ray familiar: what all but the familiarity quantile of labelled scans
+    # reach to their own k-th nearest labelled neighbour.
     gallery_score: float | None = None
+    gallery_familiar_from: float | None = None
     familiar: bool
 
 
@@ -231,7 +234,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(matcher, vectors["xray"], vote)]
         head = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
         findings = gallery.findings(vote, head)
-        familiar = _familiarity(matcher, space, vote)
+        familiar = _familiarity(session, matcher, space, vote)
         image_match = ImageMatch(
             probability=round(probability, 4),
             cosine=round(cosine, 4),
@@ -249,8 +252,14 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         )
         decision = calib.decide(probability)
         reasons += _image_reasons(image_match, decision, calib.mismatch_below, calib.match_from)
-        risk = 1 - probability * (1 - structured)
         xray_known = familiar["xray"].familiar
+        # On real scans the model's P(match) is at chance and the labelled scans are what knows: the image
+        # side's risk is the model's and the gallery's contradiction of the listing, blended by the
+        # gallery's weight (the model's alone with no gallery, or on an x-ray unlike any it holds).
+        contradiction = gallery.contradiction(vote, evidence.listing_category) if xray_known else None
+        w = vote.weight if contradiction is not None else 0.0
+        image_risk = (1 - w) * (1 - probability) + w * (contradiction or 0.0)
+        risk = 1 - (1 - image_risk) * (1 - structured)
         # What the x-ray itself shows means something only on an x-ray like those the model or the
         # gallery knows. An item of concern the listing does not account for then outweighs a good
         # overall likeness: a knife hidden in a laptop leaves most of the scan looking like the laptop.
@@ -258,23 +267,18 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         if alarms:
             risk = max(risk, *(f.probability for f in alarms))
             reasons += [xray_evidence.alarm_reason(f, vote) for f in alarms]
+        # Labelled scans of another category, read with confidence, contradict the listing: the x-ray
+        # does not show what was sold, whatever the model's likeness says.
         contradicted = xray_evidence.disagreement_reason(vote, evidence.listing_category) if xray_known else None
-        if contradicted is not None and contradicted[0] not in {f.item for f in alarms}:
-            reasons.append(contradicted[0])
+        if contradicted is not None:
             risk = max(risk, contradicted[1])
+            if not vote.top or vote.top[0] not in {f.item for f in alarms}:  # an alarm says it already
+                reasons.append(contradicted[0])
         # On an image unlike any the model or the gallery knows, the likeness means nothing: the
         # decision is inconclusive unless the x-ray is known and what it shows raised the alarm.
         unfamiliar = [m for m in ("xray", "photo") if not familiar[m].familiar]
-        reasons += [
-            matcher.familiarity[m].reason(
-                familiar[m].score,
-                float(familiar[m].other_modality_score or 0.0),
-                alarm=bool(alarms),
-                gallery=familiar[m].gallery_score,
-            )
-            for m in unfamiliar
-        ]
-        if alarms:
+        reasons += [_unfamiliar_reason(matcher, m, familiar[m], alarm=bool(alarms)) for m in unfamiliar]
+        if alarms or contradicted is not None:
             decision = "mismatch"
         elif unfamiliar:
             decision, risk = "inconclusive", max(risk, 0.5)
@@ -349,16 +353,16 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
 def _embedded(
     matcher: Matcher, latest: dict[str, str], image: Callable[[str], Image.Image], picture: np.ndarray | None
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the spaces agree
-    (`picture`: the product picture already embedded in the gallery space for the photo gallery, if it was)."""
+    """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the networks
+    agree (`picture`: the product picture already embedded in the gallery space for the photo gallery)."""
     space = matcher.networks.familiarity
-    galleried = gallery.embed(matcher.gallery.encoder, [image("security_scan")])[0]
-    shared = gallery.POOLED and matcher.gallery.encoder.sha256 == space.sha256
+    shared = matcher.gallery.encoder.sha256 == space.sha256
+    galleried, scan = gallery.read_scan(matcher.gallery.encoder, image("security_scan"), embedding=shared)
     out = {}
     for role in latest:
         modality = MODALITY_OF_ROLE[role]
-        if shared and modality == "xray":
-            out[modality] = galleried[0]
+        if modality == "xray" and scan is not None:
+            out[modality] = scan
         elif shared and modality == "photo" and picture is not None:
             out[modality] = picture
         else:
@@ -366,26 +370,36 @@ def _embedded(
     return out, galleried
 
 
-def _familiarity(matcher: Matcher, space: dict[str, np.ndarray], vote: Vote) -> dict[str, FamiliarityView]:
+def _familiarity(
+    session: Session, matcher: Matcher, space: dict[str, np.ndarray], vote: Vote
+) -> dict[str, FamiliarityView]:
     known = matcher.familiarity
-    # Real scans an operator labelled are known images: an x-ray near them is familiar, where the
-    # gallery lies in familiarity's own space.
-    same_space = gallery.POOLED and matcher.gallery.encoder.sha256 == matcher.networks.familiarity.sha256
     out = {}
     for modality, vector in space.items():
         score, other = known[modality].score(vector), known[OTHER[modality]].score(vector)
-        near = (
-            gallery.nearest_k_score(vote.neighbours, known[modality].k) if modality == "xray" and same_space else None
+        # Real scans an operator labelled are known images: an x-ray as near its labelled neighbours as
+        # labelled scans lie to each other is familiar (GalleryStore.familiar_from).
+        near = gallery.nearest_k_score(vote.neighbours, known[modality].k) if modality == "xray" else None
+        near_from = matcher.gallery.familiar_from(session, known[modality].k, known[modality].quantile)
+        familiar = known[modality].familiar(score, other) or (
+            near is not None and near_from is not None and near >= near_from
         )
-        familiar = known[modality].familiar(score, other) or (near is not None and near >= known[modality].threshold)
         out[modality] = FamiliarityView(
             score=round(score, 4),
             familiar_from=round(known[modality].threshold, 4),
             other_modality_score=round(other, 4),
             gallery_score=None if near is None else round(near, 4),
+            gallery_familiar_from=None if near is None or near_from is None else round(near_from, 4),
             familiar=familiar,
         )
     return out
+
+
+def _unfamiliar_reason(matcher: Matcher, modality: str, seen: FamiliarityView, *, alarm: bool) -> str:
+    near = None if seen.gallery_score is None else (seen.gallery_score, seen.gallery_familiar_from)
+    return matcher.familiarity[modality].reason(
+        seen.score, float(seen.other_modality_score or 0.0), alarm=alarm, gallery=near
+    )
 
 
 def _listing_text(evidence: Evidence) -> str:

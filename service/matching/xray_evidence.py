@@ -31,7 +31,11 @@ class GalleryNeighbourView(BaseModel):
 
 class GalleryView(BaseModel):
     labelled: int  # labelled images in the gallery (per category, summed)
-    weight: float  # the gallery's say in looks-like and findings, n / (n + prior)
+    # The gallery's say in looks-like: n / (n + gallery_prior) for the n labelled scans of the category
+    # it reads (each finding is weighted by its own item's labelled scans).
+    weight: float
+    category: str | None = None  # the category the labelled scans read the x-ray as
+    share: float | None = None  # that category's share of their vote
     nearest: list[GalleryNeighbourView]
 
 
@@ -54,6 +58,8 @@ def gallery_view(vote: Vote) -> GalleryView:
     return GalleryView(
         labelled=sum(vote.counts.values()),
         weight=round(vote.weight, 4),
+        category=vote.top[0] if vote.top else None,
+        share=round(vote.top[1], 4) if vote.top else None,
         nearest=[
             GalleryNeighbourView(
                 gallery_ids=list(n.gallery_ids),
@@ -61,7 +67,7 @@ def gallery_view(vote: Vote) -> GalleryView:
                 categories=list(n.categories),
                 similarity=n.similarity,
             )
-            for n in vote.neighbours
+            for n in vote.nearest
         ],
     )
 
@@ -74,11 +80,11 @@ def undeclared(findings: list[GalleryFinding], listing_category: str | None) -> 
 def alarm_reason(finding: GalleryFinding, vote: Vote) -> str:
     """Why an undeclared item raises the alarm, naming the labelled scans holding it when they carry the vote."""
     numbers = f"P {finding.probability:.2f}, alarm from {finding.threshold:.2f}"
-    holding = [n.similarity for n in vote.neighbours if finding.item in n.categories]
+    holding = [n.similarity for n in vote.nearest if finding.item in n.categories]
     resembles = (
-        f"the x-ray resembles {len(holding)} of its {len(vote.neighbours)} nearest labelled scans of "
+        f"the x-ray resembles {len(holding)} of its {len(vote.nearest)} nearest labelled scans of "
         f"{plural(finding.item)} (similarity {max(holding):.2f} to {min(holding):.2f}; "
-        f"{vote.counts.get(finding.item, 0)} labelled in the gallery, which weighs {vote.weight:.2f})"
+        f"{vote.counts.get(finding.item, 0)} labelled in the gallery)"
         if holding and finding.gallery_share >= gallery.ALARM_SHARE
         else None
     )
@@ -89,14 +95,16 @@ def alarm_reason(finding: GalleryFinding, vote: Vote) -> str:
 
 
 def disagreement_reason(vote: Vote, listing_category: str | None) -> tuple[str, float] | None:
-    """(reason, risk) when the gallery is confident the x-ray shows another category than the listing's."""
+    """(reason, risk) when the gallery reads the x-ray as another category than the listing's, far enough
+    to contradict it."""
     found = gallery.disagreement(vote, listing_category)
     if found is None or listing_category is None:
         return None
     category, share, risk = found
+    what = "bags holding none of the items of concern" if category == gallery.BENIGN else plural(category)
     reason = (
-        f"the x-ray most resembles labelled scans of {plural(category)} ({vote.among(category)} of its "
-        f"{len(vote.neighbours)} nearest, {share:.0%} of their vote); "
+        f"the x-ray most resembles labelled scans of {what} ({vote.among(category)} of its "
+        f"{len(vote.nearest)} nearest, {share:.0%} of the vote, {vote.counts.get(category, 0)} labelled); "
         f"the listing shows {item_phrase(listing_category)}"
     )
     return reason, risk

@@ -27,30 +27,35 @@ from tests.support import auth
 GALLERY_SEED = 29  # no training, evaluation, calibration or other test stream
 
 
-def test_the_vote_weighs_near_neighbours_and_grows_with_evidence() -> None:
+def test_the_vote_reads_the_nearest_labelled_scans_weighted_by_their_evidence() -> None:
     near = [
         Neighbour("a", (1,), ("handgun",), 0.90),
         Neighbour("b", (2, 3), ("handgun", "laptop"), 0.88),
         Neighbour("c", (4,), ("benign",), 0.70),
     ]
-    vote = gallery.vote(near, {"handgun": 2, "laptop": 1, "benign": 1}, prior=4)
-    assert vote.weight == 0.5 and vote.among("handgun") == 2
-    assert vote.holding["handgun"] > 0.99 > vote.shares["handgun"] > vote.shares["laptop"] > vote.shares["benign"]
+    vote = gallery.vote(near, {"handgun": 12, "laptop": 1, "benign": 1}, half_evidence=4, shown=2)
+    assert vote.top is not None and vote.top[0] == "handgun" and vote.weight == 0.75  # 12 / (12 + 4)
+    assert vote.among("handgun") == 2 and [n.image_sha256 for n in vote.nearest] == ["a", "b"]
+    # "b" is filed under its first category, handgun; it holds the laptop too (for the findings)
+    assert vote.shares["handgun"] > 0.99 and vote.shares["laptop"] == vote.shares["benign"]
     (found,) = [f for f in gallery.findings(vote, []) if f.item == "handgun"]
-    assert found.present and found.by_gallery and found.probability == pytest.approx(0.5 * found.gallery_share, 1e-3)
-    assert not gallery.findings(gallery.vote([], {}, prior=4), [])[0].present  # an empty gallery finds nothing
+    assert found.gallery_share > 0.99 and found.probability == pytest.approx(0.75 * found.gallery_share, 1e-3)
+    assert found.present and found.by_gallery and found.threshold == gallery.ALARM_SHARE
+    fewer = gallery.vote(near, {"handgun": 2, "laptop": 1, "benign": 1}, half_evidence=4, shown=2)
+    assert not [f for f in gallery.findings(fewer, []) if f.item == "handgun"][0].present  # 2 labelled: too few
+    assert not gallery.findings(gallery.vote([], {}, half_evidence=4, shown=2), [])[0].present  # empty: nothing
     assert gallery.disagreement(vote, "handgun") is None  # the listing's own category
-    category, share, risk = gallery.disagreement(vote, "laptop") or ("", 0.0, 0.0)
-    assert category == "handgun" and share > gallery.CONFIDENT_SHARE and 0.5 < risk < 1
-    sure = gallery.vote(near[:1], {"handgun": 40}, prior=10)
-    assert gallery.disagreement(sure, "laptop") == ("handgun", 1.0, 0.9)
-    assert gallery.disagreement(gallery.vote(near[2:], {"benign": 9}, prior=1), "laptop") is None
+    sure = gallery.vote(near[:1], {"handgun": 40}, half_evidence=10, shown=10)
+    category, share, risk = gallery.disagreement(sure, "laptop") or ("", 0.0, 0.0)
+    assert (category, share) == ("handgun", 1.0) and risk == pytest.approx(0.8)  # 40 / (40 + 10), all off
+    bags = gallery.vote(near[2:], {"benign": 9}, half_evidence=1, shown=10)
+    assert gallery.disagreement(bags, "laptop") is None  # a bag of goods the gallery has no scans of
 
 
 def import_generated_gallery(matcher: Matcher, root: Path) -> None:
-    """Six labelled handgun scans and eight benign ones, rendered by the generator, imported as a folder
+    """Ten labelled handgun scans and eight benign ones, rendered by the generator, imported as a folder
     per category, then embedded in the gallery space as the service's reconcile does."""
-    for index in range(6):
+    for index in range(10):
         shipment = generate_shipment(seed=GALLERY_SEED, index=index, scenario="match", category="handgun")
         (root / "handgun").mkdir(parents=True, exist_ok=True)
         shipment.xray.save(root / "handgun" / f"gun-{index}.png")
@@ -68,10 +73,10 @@ def import_generated_gallery(matcher: Matcher, root: Path) -> None:
             dry_run=False,
         )
         report = importer.run(root, "auto")
-        assert dict(report.added) == {("handgun", "scan"): 6, ("benign", "scan"): 8}, report.lines()
+        assert dict(report.added) == {("handgun", "scan"): 10, ("benign", "scan"): 8}, report.lines()
         verdicts.invalidate_all(session)
         session.commit()
-    assert matcher.gallery.reconcile()["gallery_embedded"] == 14
+    assert matcher.gallery.reconcile()["gallery_embedded"] == 18
 
 
 @pytest.fixture
@@ -103,7 +108,7 @@ def test_a_scan_like_labelled_threats_is_flagged_and_an_unfamiliar_one_is_inconc
     reason = next(r for r in after["reasons"] if "nearest labelled scans of handguns" in r)
     assert reason.startswith("the x-ray resembles ") and "the listing does not declare a handgun" in reason
     shown = after["image_match"]["xray_gallery"]
-    assert shown["labelled"] == 14 and 0 < shown["weight"] < 1 and len(shown["nearest"]) == 10
+    assert shown["labelled"] == 18 and 0 < shown["weight"] < 1 and len(shown["nearest"]) == 10
     nearest = shown["nearest"][0]
     assert nearest["categories"] and nearest["gallery_ids"] and nearest["similarity"] > 0.5
     thumbnail = client.get(f"/v1/images/{nearest['image_sha256']}", headers=auth(inspector))
