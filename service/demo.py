@@ -71,7 +71,7 @@ BUYERS = (
 # Where the demo bends the usual flow, every this-many shipments (offset so that small runs show each).
 NO_SCAN_EVERY, NO_SCAN_AT = 20, 7  # an air listing whose carrier has not transmitted the x-ray
 REUSED_XRAY_EVERY, REUSED_XRAY_AT = 25, 11  # the carrier sends an earlier shipment's x-ray again
-REUSED_PHOTO_EVERY, REUSED_PHOTO_AT = 30, 17  # another seller lists with an earlier shipment's photo
+REUSED_PHOTO_EVERY, REUSED_PHOTO_AT = 30, 9  # another seller lists with an earlier shipment's photo
 REUSE_DISTANCE = 8
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, get_args
 
 from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
@@ -17,7 +17,7 @@ from service.api.deps import MatcherDep, SessionDep, SettingsDep, StoreDep
 from service.domain import console_sessions, reads
 from service.domain.access import INSPECTORS
 from service.matching import checks, inspection
-from service.matching.examinations import ExaminationIn
+from service.matching.examinations import ExaminationIn, Outcome
 from service.matching.gallery import THREATS
 from service.matching.queue import DECISIONS
 
@@ -161,7 +161,7 @@ def shipment(
         xray=images.get("security_scan"),
         checks=pages.failed_first(verdict.structured.checks),
         elements=pages.flatten,
-        outcomes=ExaminationIn.model_fields["outcome"].annotation.__args__,  # type: ignore[union-attr]
+        outcomes=get_args(Outcome),
         found_categories=FOUND_CATEGORIES,
         recorded=recorded,
     )
