@@ -318,8 +318,9 @@ def serve(app: Any, *, host: str, port: int, when_started: Callable[[str], None]
         try:
             when_started(f"http://{host}:{port}")
         except BaseException as error:  # shown once the server has stopped
-            failure.append(error)
-            server.should_exit = True
+            if not server.should_exit:  # (after Ctrl-C a request cut short is no failure)
+                failure.append(error)
+                server.should_exit = True
 
     threading.Thread(target=after_start, name="demo", daemon=True).start()
     server.run()
