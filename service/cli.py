@@ -62,6 +62,25 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
+@app.command()
+def demo(
+    shipments: Annotated[int, typer.Option(help="generated shipments to file", min=1, max=5000)] = 60,
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(help="the demo's data directory (its own SQLite database)")] = Path(
+        "demo-data"
+    ),
+) -> None:
+    """Fill a data directory with generated shipments filed through the API, then serve the inspector console."""
+    from service.demo import DemoError, run
+
+    try:
+        run(data_dir=data_dir, n=shipments, host=host, port=port, echo=typer.echo)
+    except DemoError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @keys.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],

@@ -67,6 +67,14 @@ class Matching(BaseModel):
     photo_gallery_words_from: float = Field(default=0.95, gt=0, le=1)
 
 
+class Console(BaseModel):
+    # How long a console sign-in lasts; revoking the key ends its sessions sooner.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Mark the session cookie Secure (sent over HTTPS only): set true wherever the console is served over TLS.
+    secure_cookie: bool = False
+    page_size: int = Field(default=25, ge=1, le=500)  # shipments per queue page
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment (prefix SCANMATCH_, nesting with __)."""
 
@@ -76,6 +84,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     images: ImageLimits = ImageLimits()
     matching: Matching = Matching()
+    console: Console = Console()
     auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "json"

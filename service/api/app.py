@@ -10,7 +10,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from service.api import errors
+from service.api import console, docs, errors, headers
 from service.api.routes import audit, filings, health, images, keys, shipments
 from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
         version="0.1.0",
         summary="Does the parcel's x-ray show what the listing sells?",
         lifespan=lifespan,
+        docs_url=None,  # service.api.docs serves /docs from local assets
+        redoc_url=None,
     )
     app.state.metrics = Metrics()
     errors.install(app)
@@ -69,8 +71,11 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
             return JSONResponse({"error": "request_too_large", "message": message}, status_code=413)
         return await call_next(request)
 
+    app.middleware("http")(headers.secure_headers)
     app.middleware("http")(observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     for module in (filings, shipments, matching_routes, images, audit, keys, health):
         app.include_router(module.router)
+    console.install(app)
+    docs.install(app)
     return app

@@ -34,7 +34,7 @@ STATUS: dict[type[DomainError], int] = {
 }
 
 
-def _status(error: DomainError) -> int:
+def status_of(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
             return STATUS[cls]  # type: ignore[index]
@@ -49,7 +49,7 @@ async def domain_error(_request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, ImageRejected):
         body["part"] = error.part
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
-    return JSONResponse(body, status_code=_status(error), headers=headers)
+    return JSONResponse(body, status_code=status_of(error), headers=headers)
 
 
 async def request_invalid(_request: Request, error: Exception) -> JSONResponse:

@@ -111,11 +111,20 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise NotAuthenticated("malformed Authorization header: expected `Bearer <key>`")
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key.strip())))
+    return principal(session, key_row(session, key.strip()))
+
+
+def key_row(session: Session, key: str) -> ApiKey:
+    """The stored key behind a key as issued; NotAuthenticated if it is unknown or revoked."""
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
     if row is None:
         raise NotAuthenticated("unknown API key")
     if row.revoked_at is not None:
         raise NotAuthenticated("this API key was revoked; ask an administrator for a new one")
+    return row
+
+
+def principal(session: Session, row: ApiKey) -> Principal:
     participant = session.get_one(Participant, row.participant_id)
     return Principal(
         participant_id=participant.id,

@@ -253,6 +253,10 @@ CHECKS: tuple[Callable[[Evidence], Check], ...] = (
 )
 
 
+# Each check's code is its function's name (the filter the inspectors' queue offers).
+CODES: tuple[str, ...] = tuple(check.__name__ for check in CHECKS)
+
+
 def run_checks(evidence: Evidence) -> list[Check]:
     return [check(evidence) for check in CHECKS]
 

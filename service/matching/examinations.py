@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.encoders.taxonomy import TAXONOMY
-from service.db.tables import Examination, Filing, FilingImage, Shipment, ShipmentIdentifier
-from service.db.tables import Verdict as VerdictRow
+from service.db.tables import Examination, Filing, FilingImage
 from service.domain import shipments
 from service.matching import verdicts
 from service.matching.matcher import Matcher
@@ -26,6 +25,12 @@ class ExaminationIn(BaseModel):
         default=None, pattern=r"^[a-z][a-z0-9_]{1,59}$", description="what the parcel held, e.g. kitchen_knife"
     )
     notes: str | None = Field(default=None, max_length=5000)
+
+    @field_validator("found_category", "notes", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        # A form's empty field means "not given", as an absent JSON field does.
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class ExaminationView(BaseModel):
@@ -51,14 +56,6 @@ class Stats(BaseModel):
     recall: float | None
     by_decision: dict[str, int]
     by_outcome: dict[str, int]
-
-
-class QueueItem(BaseModel):
-    shipment_id: str
-    decision: str
-    risk: float
-    tracking_numbers: list[str]
-    computed_at: datetime
 
 
 def record(
@@ -156,35 +153,3 @@ def stats(session: Session) -> Stats:
         by_decision=by_decision,
         by_outcome=by_outcome,
     )
-
-
-def queue(*, session: Session, matcher: Matcher, pending_only: bool, limit: int) -> list[QueueItem]:
-    """Shipments ranked by risk, highest first; verdicts missing from the cache are computed now."""
-    candidates = select(Shipment.id).where(Shipment.merged_into_id.is_(None))
-    if pending_only:
-        candidates = candidates.where(Shipment.id.not_in(select(Examination.shipment_id)))
-    uncached = session.scalars(candidates.where(Shipment.id.not_in(select(VerdictRow.shipment_id)))).all()
-    for shipment_id in uncached:
-        verdicts.current(session, matcher, shipment_id)
-        # Release SQLite's write lock before the next verdict may wait on the embedding worker.
-        session.commit()
-    rows = session.execute(
-        select(VerdictRow).where(VerdictRow.shipment_id.in_(candidates)).order_by(VerdictRow.risk.desc()).limit(limit)
-    ).scalars()
-    items = []
-    for row in rows:
-        tracking = session.scalars(
-            select(ShipmentIdentifier.value).where(
-                ShipmentIdentifier.shipment_id == row.shipment_id, ShipmentIdentifier.kind == "tracking_number"
-            )
-        ).all()
-        items.append(
-            QueueItem(
-                shipment_id=row.shipment_id,
-                decision=row.decision,
-                risk=row.risk,
-                tracking_numbers=list(tracking),
-                computed_at=row.computed_at,
-            )
-        )
-    return items

@@ -6,8 +6,10 @@ from sqlalchemy.orm import Session
 
 from service.domain.access import ADMINS, INSPECTORS, audited, require
 from service.domain.actors import Actor
+from service.domain.errors import InvalidQuery
 from service.matching import examinations, verdicts
-from service.matching.examinations import ExaminationIn, ExaminationView, QueueItem, Stats
+from service.matching import queue as ranking
+from service.matching.examinations import ExaminationIn, ExaminationView, Stats
 from service.matching.matcher import Matcher
 
 
@@ -34,9 +36,27 @@ def examine(
     return view
 
 
-def queue(*, session: Session, actor: Actor, matcher: Matcher, pending_only: bool, limit: int) -> list[QueueItem]:
-    with audited(session, actor, INSPECTORS, "shipment.queue") as event:
-        items = examinations.queue(session=session, matcher=matcher, pending_only=pending_only, limit=limit)
+def queue(
+    *,
+    session: Session,
+    actor: Actor,
+    matcher: Matcher,
+    pending_only: bool,
+    limit: int,
+    offset: int = 0,
+    decision: str | None = None,
+    failed_check: str | None = None,
+) -> list[ranking.QueueItem]:
+    with audited(session, actor, INSPECTORS, "shipment.queue", refusing=InvalidQuery) as event:
+        items = ranking.queue(
+            session=session,
+            matcher=matcher,
+            pending_only=pending_only,
+            limit=limit,
+            offset=offset,
+            decision=decision,
+            failed_check=failed_check,
+        )
         event["detail"] = f"{len(items)} shipments"
     return items
 

@@ -109,6 +109,8 @@ class VerdictView(BaseModel):
     structured: Structured
     model: ModelInfo
     computed_at: datetime
+    # The filings the verdict read: a stored verdict that misses one (computed while it arrived) is stale.
+    filing_ids: list[str] = []
 
 
 def invalidate(session: Session, shipment_ids: list[str]) -> None:
@@ -126,10 +128,28 @@ def current(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView
     shipment = shipments.resolve(session, shipment_id)
     row = session.get(VerdictRow, shipment.id)
     if row is not None and row.model_sha256 == matcher.encoder.sha256:
-        return VerdictView.model_validate(row.payload)
+        stored = VerdictView.model_validate(row.payload)
+        if stored.filing_ids == filing_ids(session, shipment.id):
+            return stored
     view = compute(session, matcher, shipment)
     store(session, view, model_sha256=matcher.encoder.sha256)
     return view
+
+
+def filing_ids(session: Session, shipment_id: str) -> list[str]:
+    """The shipment's filings in the order a verdict reads them."""
+    return list(
+        session.scalars(
+            select(Filing.id).where(Filing.shipment_id == shipment_id).order_by(Filing.received_at, Filing.id)
+        )
+    )
+
+
+def up_to_date(session: Session, shipment_id: str) -> bool:
+    """Whether the shipment has a stored verdict that read every one of its filings."""
+    shipment = shipments.resolve(session, shipment_id)
+    row = session.get(VerdictRow, shipment.id)
+    return row is not None and row.payload.get("filing_ids") == filing_ids(session, shipment.id)
 
 
 def store(session: Session, view: VerdictView, *, model_sha256: str) -> None:
@@ -310,6 +330,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
             target_false_alarm_rate=calib.target_false_alarm_rate,
         ),
         computed_at=utcnow(),
+        filing_ids=[f.id for f in filings],
     )
 
 

@@ -11,7 +11,7 @@ from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.shipments import ShipmentView
 from service.matching import inspection
-from service.matching.examinations import QueueItem
+from service.matching.queue import DECISIONS, QueueItem
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
 
@@ -31,12 +31,21 @@ def search_shipments(
     order: Annotated[Literal["risk"] | None, Query(description="`risk`: the inspectors' queue")] = None,
     status: Annotated[Literal["pending", "all"], Query(description="pending: not yet examined")] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, description="queue: skip this many shipments (paging)")] = 0,
+    decision: Annotated[str | None, Query(description=f"queue: only this decision ({', '.join(DECISIONS)})")] = None,
+    check: Annotated[str | None, Query(description="queue: only shipments failing this check (docs/checks.md)")] = None,
 ) -> list[ShipmentView] | list[QueueItem]:
     """Find shipments by identifier, or (`order=risk`) list the queue ranked by risk."""
     if order == "risk":
-        matcher = get_matcher(request)
         return inspection.queue(
-            session=session, actor=actor, matcher=matcher, pending_only=status == "pending", limit=limit
+            session=session,
+            actor=actor,
+            matcher=get_matcher(request),
+            pending_only=status == "pending",
+            limit=limit,
+            offset=offset,
+            decision=decision,
+            failed_check=check,
         )
     return reads.search(
         session=session, actor=actor, tracking_number=tracking_number, house_bill=house_bill, master_bill=master_bill

@@ -1,0 +1,74 @@
+"""The x-ray viewer's pixel filters (service/api/console/static/viewer.js), run by Node where it is installed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+VIEWER = Path(__file__).parents[2] / "service" / "api" / "console" / "static" / "viewer.js"
+# Pseudo-colour display colours of models/generator/xray.py: organic orange, inorganic green, metal blue,
+# dense metal near black, and the white of empty space.
+PIXELS = {"organic": (238, 150, 45), "inorganic": (70, 165, 85), "metal": (40, 95, 215), "dense": (10, 10, 20)}
+PIXELS["empty"] = (255, 255, 255)
+
+SCRIPT = """
+globalThis.document = { querySelectorAll: () => [] };
+const { filterPixels } = await import(process.argv[1]);
+const pixels = JSON.parse(process.argv[2]);
+const source = Uint8ClampedArray.from(pixels.flatMap((p) => [...p, 255]));
+const out = {};
+for (const settings of JSON.parse(process.argv[3])) {
+  const target = new Uint8ClampedArray(source.length);
+  filterPixels(source, target, settings);
+  out[JSON.stringify(settings)] = Array.from({ length: pixels.length }, (_, i) => Array.from(target.slice(4 * i, 4 * i + 3)));
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def run_filters(*settings: dict[str, object]) -> list[dict[str, tuple[int, ...]]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the viewer's filters run in the browser only")
+    names = list(PIXELS)
+    done = subprocess.run(
+        [
+            node,
+            "--input-type=module",
+            "-e",
+            SCRIPT,
+            VIEWER.as_uri(),
+            json.dumps(list(PIXELS.values())),
+            json.dumps(list(settings)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    results = json.loads(done.stdout)
+    return [dict(zip(names, map(tuple, results[json.dumps(s, separators=(",", ":"))]), strict=True)) for s in settings]
+
+
+def test_material_emphasis_keeps_one_class_and_fades_the_rest() -> None:
+    plain = {"negative": False, "contrast": 1}
+    shown = run_filters(*({**plain, "emphasis": e} for e in ("all", "organic", "inorganic", "metal")))
+    everything, organic, inorganic, metal = shown
+    assert everything == PIXELS
+    assert organic["organic"] == PIXELS["organic"] and inorganic["inorganic"] == PIXELS["inorganic"]
+    assert metal["metal"] == PIXELS["metal"] and metal["dense"] == PIXELS["dense"]
+    for kept, view in (("organic", organic), ("inorganic", inorganic), ("metal", metal)):
+        for name, colour in view.items():
+            if name != kept and not (kept == "metal" and name == "dense"):
+                assert min(colour) >= 235 and max(colour) - min(colour) == 0, (kept, name, colour)
+
+
+def test_negative_and_contrast() -> None:
+    (negative,) = run_filters({"negative": True, "contrast": 1, "emphasis": "all"})
+    assert negative["empty"] == (0, 0, 0) and negative["organic"] == (17, 105, 210)
+    (stretched,) = run_filters({"negative": False, "contrast": 2, "emphasis": "all"})
+    assert stretched["organic"] == (255, 172, 0)  # (v - 128) * 2 + 128, clamped
