@@ -24,7 +24,8 @@ const out = {};
 for (const settings of JSON.parse(process.argv[3])) {
   const target = new Uint8ClampedArray(source.length);
   filterPixels(source, target, settings);
-  out[JSON.stringify(settings)] = Array.from({ length: pixels.length }, (_, i) => Array.from(target.slice(4 * i, 4 * i + 3)));
+  const rgb = (_, i) => Array.from(target.slice(4 * i, 4 * i + 3));
+  out[JSON.stringify(settings)] = Array.from({ length: pixels.length }, rgb);
 }
 console.log(JSON.stringify(out));
 """
