@@ -13,11 +13,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from models.encoders.registry import ARTIFACTS_DIR, CONFIGS_DIR, DEFAULT_ENCODER
 from models.generator.manifest import read_manifest
 from models.train.__main__ import main as train_main
 from service.db.engine import make_engine, make_session_factory
+from service.db.tables import FilingImage
 from service.domain.images import ImageStore
 from service.matching import models, reindexing
 from service.matching.training_export import export_examined
@@ -31,6 +33,14 @@ EXAMINED = [
     *[("concealment", "prohibited_item", "handgun")] * 4,
     *[("substitution", "contents_mismatch", "toy")] * 4,
 ]
+
+
+def _filed_images(settings: Settings) -> list[tuple[str, str]]:
+    engine = make_engine(settings.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        found = session.execute(select(FilingImage.image_sha256, FilingImage.role)).all()
+    engine.dispose()
+    return [(sha, role) for sha, role in found]
 
 
 def examine(client: TestClient, inspector: Any, shipment_id: str, outcome: str, found: str | None) -> None:
@@ -109,5 +119,6 @@ def test_examined_shipments_export_to_a_manifest_a_fine_tuned_model_learns_from_
         store=ImageStore(settings.image_dir),
     )
     assert ready.identity == models.load(settings, "adapted").identity
-    assert ready.embedded == 2 * 16 + 1 + 2  # every filed image, in the new model's space
+    filed = {(sha, role) for sha, role in _filed_images(matching_settings)}
+    assert ready.embedded == len(filed)  # every filed image, in the new model's space
     assert ready.calibration == "generated"
