@@ -33,7 +33,7 @@ import numpy as np
 
 from models.encoders.taxonomy import TAXONOMY
 from models.evaluate.real import BENIGN, RealImage, read_real_manifest
-from models.generator.manifest import ManifestRecord
+from models.generator.manifest import Label, ManifestRecord
 from models.train.operator_data import write
 
 VALIDATION_SHARE = 0.25
@@ -44,7 +44,7 @@ def _absolute(row: RealImage, folder: Path) -> RealImage:
 
 
 def _pair(scan: RealImage, photo: RealImage, n: int, split: str) -> ManifestRecord:
-    label = "match" if photo.category == scan.category else "mismatch"
+    label: Label = "match" if photo.category == scan.category else "mismatch"
     return ManifestRecord(
         id=f"real-{split}-{n:05d}-{label}",
         category=photo.category,
