@@ -80,13 +80,11 @@ def test_a_model_is_prepared_while_another_serves_and_the_switch_recomputes_noth
 
         # Prepare the new model on another thread while the old one keeps answering.
         prepared: list[reindexing.Prepared] = []
+        engine = make_engine(settings.resolved_database_url)
         worker = threading.Thread(
             target=lambda: prepared.append(
                 reindexing.prepare(
-                    settings,
-                    name=NEW,
-                    sessions=make_session_factory(make_engine(settings.resolved_database_url)),
-                    store=ImageStore(settings.image_dir),
+                    settings, name=NEW, sessions=make_session_factory(engine), store=ImageStore(settings.image_dir)
                 )
             )
         )
@@ -95,6 +93,7 @@ def test_a_model_is_prepared_while_another_serves_and_the_switch_recomputes_noth
             for sid in shipment_ids:
                 assert verdict(client, inspector, sid)["model"]["sha256"] == old.identity
         worker.join()
+        engine.dispose()
         ready = prepared[0]
         assert ready.identity == new_encoder.identity and ready.calibration == "generated"
         assert ready.embedded == len(old_rows)

@@ -112,12 +112,11 @@ def test_examined_shipments_export_to_a_manifest_a_fine_tuned_model_learns_from_
 
     fewer = matching_settings.matching.model_copy(update={"calibration_pairs": 24})
     settings = matching_settings.model_copy(update={"models_dir": models_dir, "matching": fewer})
+    engine = make_engine(settings.resolved_database_url)
     ready = reindexing.prepare(
-        settings,
-        name="adapted",
-        sessions=make_session_factory(make_engine(settings.resolved_database_url)),
-        store=ImageStore(settings.image_dir),
+        settings, name="adapted", sessions=make_session_factory(engine), store=ImageStore(settings.image_dir)
     )
+    engine.dispose()
     assert ready.identity == models.load(settings, "adapted").identity
     filed = {(sha, role) for sha, role in _filed_images(matching_settings)}
     assert ready.embedded == len(filed)  # every filed image, in the new model's space
