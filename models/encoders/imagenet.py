@@ -12,6 +12,7 @@ import timm
 from models.encoders import base_weights
 from models.encoders.device import Placement, place_model
 from models.encoders.encoder import Encoder
+from models.encoders.identity import identity_of, preprocess_sha256
 from models.encoders.preprocess import PreprocessConfig
 
 IMAGENET_PREPROCESS = PreprocessConfig(
@@ -32,7 +33,12 @@ def load_imagenet_encoder(
     trunk = place_model(trunk, placement)
     return Encoder(
         name=name,
-        sha256=base_weights.EFFICIENTNET_LITE0_SHA256,
+        identity=identity_of(
+            {
+                "efficientnet-lite0-57934424.pth": base_weights.EFFICIENTNET_LITE0_SHA256,
+                "preprocess.json": preprocess_sha256(preprocess),
+            }
+        ),
         dim=int(cast(int, trunk.num_features)),
         preprocess=preprocess,
         placement=placement,

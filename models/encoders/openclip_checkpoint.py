@@ -8,6 +8,7 @@ carry a marker and are refused unless `allow_random=True`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from safetensors.torch import save_file
 from models.encoders.device import Placement, place_model
 from models.encoders.encoder import Encoder
 from models.encoders.errors import EncoderError, RandomWeightsRefused, WeightsIntegrityError
+from models.encoders.identity import identity_of, preprocess_sha256
 from models.encoders.integrity import verify_file
 from models.encoders.preprocess import PreprocessConfig
 
@@ -88,11 +90,17 @@ def load_openclip_checkpoint(
 
     with torch.inference_mode():
         dim = int(model.encode_text(tokenizer(["x"]).to(device)).shape[-1])
+    preprocess = _preprocess_of(model)
+    files = {
+        path.name: sha256,
+        f"open_clip-arch/{arch}": hashlib.sha256(arch.encode()).hexdigest(),
+        "preprocess.json": preprocess_sha256(preprocess),
+    }
     return Encoder(
         name=name,
-        sha256=sha256,
+        identity=identity_of(files),
         dim=dim,
-        preprocess=_preprocess_of(model),
+        preprocess=preprocess,
         placement=placement,
         image_towers={"photo": image_tower, "xray": image_tower},
         text_tower=text_tower,

@@ -4,7 +4,8 @@
     enc = load_encoder(DEFAULT_ENCODER)              # verified trained artifact
     enc.embed_images("xray", images)                 # float32 (n, enc.dim), L2-normalised
 
-An operator adds their own open_clip checkpoint with `default_registry(extra=[OpenClipCheckpointSpec(...)])`.
+An operator adds their own open_clip checkpoint with `default_registry(extra=[OpenClipCheckpointSpec(...)])`,
+and the artifacts `python -m models.train` wrote for them with `default_registry(extra=artifact_specs(DIR))`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models.encoders.artifact import load_artifact
 from models.encoders.device import choose_placement
 from models.encoders.encoder import DEFAULT_BATCH_SIZE, Encoder
 from models.encoders.errors import UnknownEncoder
+from models.encoders.identity import CHECKSUMS
 from models.encoders.imagenet import load_imagenet_encoder
 from models.encoders.openclip_checkpoint import load_openclip_checkpoint
 
@@ -33,7 +35,7 @@ class ArtifactSpec:
 
     name: str
     folder: Path
-    config: Path
+    config: Path | None = None  # the architecture's source config, for tests that run it untrained
     description: str = ""
 
 
@@ -79,7 +81,7 @@ class Registry:
         self._specs: dict[str, EncoderSpec] = {}
         for spec in specs:
             if spec.name in self._specs:
-                raise ValueError(f"encoder {spec.name!r} registered twice")
+                raise ValueError(f"encoder {spec.name!r} registered twice ({spec.description}): rename one of them")
             self._specs[spec.name] = spec
 
     def names(self) -> list[str]:
@@ -126,6 +128,18 @@ class Registry:
             allow_random=allow_random,
             batch_size=batch_size,
         )
+
+
+def artifact_specs(folder: Path) -> list[ArtifactSpec]:
+    """An ArtifactSpec per artifact folder directly below `folder` (one holding `checksums.json`), named by its
+    folder; none when `folder` does not exist."""
+    if not folder.is_dir():
+        return []
+    return [
+        ArtifactSpec(name=sub.name, folder=sub, description=f"artifact in {folder}")
+        for sub in sorted(folder.iterdir())
+        if (sub / CHECKSUMS).is_file()
+    ]
 
 
 def default_registry(extra: Iterable[EncoderSpec] = ()) -> Registry:

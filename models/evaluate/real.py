@@ -56,7 +56,7 @@ from models.encoders.gallery import (
     vote,
 )
 from models.encoders.photo_categories import CATEGORIES, ImageNetPhotoCategories, PhotoCategory, name_listing
-from models.encoders.registry import DEFAULT_ENCODER, load_encoder
+from models.encoders.registry import DEFAULT_ENCODER, artifact_specs, default_registry
 from models.encoders.taxonomy import TAXONOMY
 from models.evaluate.gallery import nn_category_accuracy
 from models.evaluate.metrics import verification_auc
@@ -590,13 +590,20 @@ def main(argv: list[str] | None = None) -> int:
         default=20,
         help="labelled scans a category in the gallery behind the findings and shipment risk",
     )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="a folder of trained artifacts (e.g. python -m models.train --artifact DIR/NAME): each loadable by NAME",
+    )
     parser.add_argument("--json", type=Path, help="also write the full results here")
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         parser.error(f"no manifest at {args.manifest}: build the real set first (datasets/README.md)")
     rows = read_real_manifest(args.manifest)
     classified = None if args.no_classifier else classify_photos(args.manifest.parent, rows)
-    loaded = {name: load_encoder(name) for name in dict.fromkeys([*args.encoders, *args.gallery_encoders])}
+    registry = default_registry(extra=artifact_specs(args.models_dir) if args.models_dir else ())
+    loaded = {name: registry.load(name) for name in dict.fromkeys([*args.encoders, *args.gallery_encoders])}
     results = [
         evaluate(loaded[name], args.manifest, repeats=args.repeats, classified=classified) for name in args.encoders
     ]

@@ -108,7 +108,7 @@ class Embedder:
             (row.image_sha256, row.modality): row.id
             for row in session.scalars(
                 select(Embedding).where(
-                    Embedding.model_sha256 == self.encoder.sha256,
+                    Embedding.model_sha256 == self.encoder.identity,
                     Embedding.image_sha256.in_({sha for sha, _ in items}),
                 )
             )
@@ -124,7 +124,7 @@ class Embedder:
                     image_sha256=sha,
                     modality=modality,
                     model_name=self.encoder.name,
-                    model_sha256=self.encoder.sha256,
+                    model_sha256=self.encoder.identity,
                     dim=self.encoder.dim,
                     vector=vector.astype("<f4").tobytes(),
                 )
@@ -137,7 +137,9 @@ class Embedder:
         """Stored images of filings that have no embedding from this model yet."""
         done = set(
             session.execute(
-                select(Embedding.image_sha256, Embedding.modality).where(Embedding.model_sha256 == self.encoder.sha256)
+                select(Embedding.image_sha256, Embedding.modality).where(
+                    Embedding.model_sha256 == self.encoder.identity
+                )
             ).all()
         )
         wanted = {
@@ -170,7 +172,7 @@ class Embedder:
     def expected(self, session: Session) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What each index must hold according to the database: (ids, vectors)."""
         rows = session.scalars(
-            select(Embedding).where(Embedding.model_sha256 == self.encoder.sha256).order_by(Embedding.id)
+            select(Embedding).where(Embedding.model_sha256 == self.encoder.identity).order_by(Embedding.id)
         ).all()
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for modality, name in INDEX_OF_MODALITY.items():

@@ -31,7 +31,7 @@ from service.matching import gallery
 from service.matching.embedder import decode
 from service.matching.familiarity import leave_one_out
 from service.matching.gallery import Neighbour, Vote
-from service.matching.indexes import VectorIndex
+from service.matching.indexes import VectorIndex, claim_folder
 
 log = structlog.get_logger("scanmatch.gallery")
 FAMILIARITY_SAMPLE = 4000  # labelled images the familiarity threshold is measured on, at most
@@ -75,7 +75,8 @@ class GalleryStore:
         self.kind = kind
         self.table = kind.table
         self.method = kind.method
-        path = index_dir / encoder.sha256[:16] / f"gallery-{self.method}.faiss"
+        claim_folder(index_dir / encoder.identity[:16], encoder.identity)
+        path = index_dir / encoder.identity[:16] / f"gallery-{self.method}.faiss"
         self.dim = gallery.dim(encoder, kind.modality)
         self._familiar: dict[tuple[int, float], tuple[int, float]] = {}  # (k, quantile) -> (size, cosine)
         self.index = VectorIndex(path, self.dim, exact_max=exact_max)
@@ -83,7 +84,7 @@ class GalleryStore:
     def _space(self) -> tuple[ColumnElement[bool], ...]:
         """This space's vectors of images still in the gallery."""
         return (
-            GalleryVector.model_sha256 == self.encoder.sha256,
+            GalleryVector.model_sha256 == self.encoder.identity,
             GalleryVector.method == self.method,
             GalleryVector.image_sha256.in_(select(self.table.image_sha256)),
         )
@@ -116,7 +117,7 @@ class GalleryStore:
                 made.append(
                     GalleryVector(
                         image_sha256=sha,
-                        model_sha256=self.encoder.sha256,
+                        model_sha256=self.encoder.identity,
                         method=self.method,
                         part=part,
                         dim=len(vector),

@@ -120,11 +120,34 @@ class VectorIndex:
                 raise
 
 
+MODEL_FILE = "model.txt"
+
+
+def claim_folder(folder: Path, model_sha256: str) -> None:
+    """Mark `folder` as holding this model's indexes, or refuse it when it holds another model's."""
+    marker = folder / MODEL_FILE
+    if marker.is_file():
+        owner = marker.read_text().strip()
+        if owner != model_sha256:
+            raise ValueError(
+                f"{folder} holds the indexes of model {owner}, not {model_sha256}; "
+                "move it aside and run `scanmatch reindex`"
+            )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MODEL_FILE}-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(model_sha256 + "\n")
+    os.replace(tmp, marker)
+
+
 class IndexSet:
-    """The two indexes of one model, in `<index_dir>/<model sha256 prefix>/`."""
+    """The two indexes of one model, in `<index_dir>/<model identity prefix>/`, whose `model.txt` names the
+    model's whole identity: a folder of another model is refused, never searched."""
 
     def __init__(self, root: Path, *, model_sha256: str, dim: int, exact_max: int) -> None:
         self.folder = root / model_sha256[:16]
+        claim_folder(self.folder, model_sha256)
         self.by_name = {
             name: VectorIndex(self.folder / f"{name}.faiss", dim, exact_max=exact_max) for name in INDEX_NAMES
         }

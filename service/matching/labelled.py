@@ -58,7 +58,7 @@ def generated_pairs(
 
 def examined_pairs(session: Session, encoder: Encoder) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) cosines and labels of examined shipments with both a product picture and an x-ray embedded."""
-    model_sha256 = encoder.sha256
+    model_sha256 = encoder.identity
     cosines: list[tuple[float, float]] = []
     labels: list[int] = []
     for shipment_id, outcome in session.execute(select(Examination.shipment_id, Examination.outcome)).all():

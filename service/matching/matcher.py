@@ -12,18 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.encoders.encoder import Encoder
 from models.encoders.listing_words import ListingWords
 from models.encoders.photo_categories import ImageNetPhotoCategories
-from models.encoders.registry import load_encoder
 from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
-from service.matching import calibration, familiarity, labelled
+from service.matching import calibration, familiarity, labelled, models
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.familiarity import Familiarity
 from service.matching.gallery_store import PHOTOS, GalleryStore
 from service.matching.indexes import IndexSet
-from service.settings import Settings
+from service.settings import Matching, Settings
 
 log = structlog.get_logger("scanmatch.matcher")
 
@@ -46,7 +45,7 @@ class Networks:
 
         def named(name: str) -> Encoder:  # each network once, whatever roles share it
             if name not in loaded:
-                loaded[name] = load_encoder(name, device=m.device, batch_size=m.max_batch_size)
+                loaded[name] = models.load(settings, name)
             return loaded[name]
 
         encoder = named(m.encoder)
@@ -73,7 +72,7 @@ class Matcher:
         self._worker_engine = make_engine(settings.resolved_database_url, pool_size=2)
         self.indexes = IndexSet(
             settings.index_dir,
-            model_sha256=self.encoder.sha256,
+            model_sha256=self.encoder.identity,
             dim=self.encoder.dim,
             exact_max=settings.matching.exact_index_max,
         )
@@ -126,7 +125,7 @@ class Matcher:
     def calibration(self) -> CalibrationSet:
         if self._calibration is None:
             with self.sessions() as session:
-                self._calibration = calibration.latest(session, self.encoder.sha256)
+                self._calibration = calibration.latest(session, self.encoder.identity)
             if self._calibration is None:
                 raise RuntimeError(f"no calibration for model {self.encoder.version}: run `scanmatch calibrate` first")
         return self._calibration
@@ -139,7 +138,7 @@ class Matcher:
         """Per modality, the embeddings this model is known to handle and the threshold fitted on them."""
         if self._familiarity is None:
             with self.sessions() as session:
-                self._familiarity = familiarity.latest(session, self.networks.familiarity.sha256)
+                self._familiarity = familiarity.latest(session, self.networks.familiarity.identity)
             if self._familiarity is None:
                 raise RuntimeError(
                     f"no familiarity references in {self.networks.familiarity.version}: restart the service"
@@ -166,15 +165,8 @@ def start(
     matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
     m, space = settings.matching, matcher.networks.familiarity
     with sessions() as session:
-        params = calibration.latest(session, matcher.encoder.sha256)
-        if params is None:
-            log.info("no calibration for this model yet: fitting on generated pairs", model=matcher.encoder.version)
-            cosines, labels = labelled.generated_pairs(matcher.encoder, n=m.calibration_pairs, seed=m.calibration_seed)
-            params = calibration.fit(
-                cosines, labels, target_false_alarm_rate=m.target_false_alarm_rate, source="generated"
-            )
-            calibration.save(session, model_sha256=matcher.encoder.sha256, calibration=params)
-        known = familiarity.latest(session, space.sha256)
+        params = ensure_calibration(session, matcher.encoder, m)
+        known = familiarity.latest(session, space.identity)
         if known is None:
             log.info("no familiarity references yet: embedding generated shipments", space=space.version)
             shipments = labelled.generated(space, n=m.calibration_pairs, seed=m.calibration_seed)
@@ -185,12 +177,25 @@ def start(
                 quantile=m.familiarity_quantile,
                 source="generated",
             )
-            familiarity.save(session, model_sha256=space.sha256, familiarity=known)
+            familiarity.save(session, model_sha256=space.identity, familiarity=known)
     matcher.use_calibration(params)
     matcher.use_familiarity(known)
     matcher.catch_up = threading.Thread(target=_catch_up, args=(matcher,), name="reconcile", daemon=True)
     matcher.catch_up.start()
     return matcher
+
+
+def ensure_calibration(session: Session, encoder: Encoder, m: Matching, *, progress: bool = False) -> CalibrationSet:
+    """The model's latest calibration; fitted on generated pairs (and saved) when it has none yet."""
+    params = calibration.latest(session, encoder.identity)
+    if params is None:
+        log.info("no calibration for this model yet: fitting on generated pairs", model=encoder.version)
+        cosines, labels = labelled.generated_pairs(
+            encoder, n=m.calibration_pairs, seed=m.calibration_seed, progress=progress
+        )
+        params = calibration.fit(cosines, labels, target_false_alarm_rate=m.target_false_alarm_rate, source="generated")
+        calibration.save(session, model_sha256=encoder.identity, calibration=params)
+    return params
 
 
 def _catch_up(matcher: Matcher) -> None:

@@ -127,12 +127,12 @@ def current(session: Session, matcher: Matcher, shipment_id: str) -> VerdictView
     """The stored verdict when this model computed it, else a fresh one, stored for next time."""
     shipment = shipments.resolve(session, shipment_id)
     row = session.get(VerdictRow, shipment.id)
-    if row is not None and row.model_sha256 == matcher.encoder.sha256:
+    if row is not None and row.model_sha256 == matcher.encoder.identity:
         stored = VerdictView.model_validate(row.payload)
         if stored.filing_ids == filing_ids(session, shipment.id):
             return stored
     view = compute(session, matcher, shipment)
-    store(session, view, model_sha256=matcher.encoder.sha256)
+    store(session, view, model_sha256=matcher.encoder.identity)
     return view
 
 
@@ -322,7 +322,7 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         structured=Structured(score=structured, checks=[CheckView(**asdict(c)) for c in checks]),
         model=ModelInfo(
             name=matcher.encoder.name,
-            sha256=matcher.encoder.sha256,
+            sha256=matcher.encoder.identity,
             calibration_source=calib.source,
             calibration_features=list(calib.features),
             mismatch_below=round(calib.mismatch_below, 4),
@@ -357,7 +357,7 @@ def _vectors(session: Session, matcher: Matcher, latest: dict[str, str]) -> dict
         (row.image_sha256, row.modality): row
         for row in session.scalars(
             select(Embedding).where(
-                Embedding.model_sha256 == matcher.encoder.sha256,
+                Embedding.model_sha256 == matcher.encoder.identity,
                 Embedding.image_sha256.in_([sha for sha, _ in items]),
             )
         )
@@ -377,7 +377,7 @@ def _embedded(
     """Each image in the familiarity space, and the x-ray's gallery vectors: one pass where the networks
     agree (`picture`: the product picture already embedded in the gallery space for the photo gallery)."""
     space = matcher.networks.familiarity
-    shared = matcher.gallery.encoder.sha256 == space.sha256
+    shared = matcher.gallery.encoder.identity == space.identity
     galleried, scan = gallery.read_scan(matcher.gallery.encoder, image("security_scan"), embedding=shared)
     out = {}
     for role in latest:

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from models.encoders.registry import ARTIFACTS_DIR
+from tests.models.artifacts import copy_with_thresholds
+
 
 def scanmatch(
     *args: str, data_dir: Path, database_url: str, env: dict[str, str] | None = None
@@ -89,6 +92,23 @@ def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # ty
     assert "scans: 3 vectors (exact)" in reindexed.stdout and "embedded 3 new image(s)" in reindexed.stdout
     again = scanmatch("reindex", **run)
     assert "embedded 0 new image(s)" in again.stdout
+
+    # Another model, prepared beside the current one: its own embeddings, indexes and calibration.
+    models_dir = copy_with_thresholds(
+        ARTIFACTS_DIR / "scanmatch-effl0-minilm", tmp_path / "models" / "operator-v2", scale=0.5
+    ).parent
+    other_env = {**env, "SCANMATCH_MODELS_DIR": str(models_dir), "SCANMATCH_MATCHING__CALIBRATION_PAIRS": "24"}
+    other = dict(run, env=other_env)
+    prepared = scanmatch("reindex", "--model", "operator-v2", **other)  # type: ignore[arg-type]
+    assert prepared.returncode == 0, prepared.stderr
+    assert "embedding: 100%" in prepared.stderr and "3/3" in prepared.stderr  # the progress bar
+    assert "scans: 3 vectors (exact)" in prepared.stdout and "listings: 0 vectors (exact)" in prepared.stdout
+    assert "ready: embedded 3 new image(s), calibration from generated" in prepared.stdout
+    assert "SCANMATCH_MATCHING__ENCODER=operator-v2" in prepared.stdout
+    assert "embedded 0 new image(s)" in scanmatch("reindex", **run).stdout  # the current model's rows untouched
+    unknown = scanmatch("reindex", "--model", "nope", **other)  # type: ignore[arg-type]
+    assert unknown.returncode == 2 and "unknown encoder 'nope'; known encoders:" in unknown.stderr
+    assert "operator-v2" in unknown.stderr
     nothing = scanmatch("calibrate", **run)
     assert nothing.returncode == 2 and "at least 5 matching and 5 mismatching" in nothing.stderr
     fitted = scanmatch("calibrate", "--source", "generated", "--n", "40", **run)

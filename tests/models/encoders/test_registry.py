@@ -36,7 +36,7 @@ def test_every_registered_encoder_documents_its_dim() -> None:
 def test_registered_encoder_embeds_a_batch(encoder: Encoder) -> None:
     images = sample_images(3)
     assert encoder.dim == DOCUMENTED_DIMS[encoder.name]
-    assert len(encoder.sha256) == 64
+    assert len(encoder.identity) == 64
     for modality in ("photo", "xray"):
         out = encoder.embed_images(modality, images)
         assert out.dtype == np.float32

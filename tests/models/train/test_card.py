@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from models.encoders.registry import CONFIGS_DIR, DEFAULT_ENCODER
-from models.train.card import render_card
+from models.train.card import render_card, selection_score
 from models.train.config import TrainConfig
 
 MODEL_CONFIG = json.loads((CONFIGS_DIR / f"{DEFAULT_ENCODER}.json").read_text())
@@ -71,3 +73,10 @@ def test_findings_thresholds_set_again_after_training_are_the_ones_the_card_stat
     assert "Thresholds set again after training: `python -m models.train.findings --artifact A`." in card
     # As trained: the training config's rate and margin.
     assert "at most 1% false alarms" in _card(_run(), findings) and "rises 0.25 of the way" in _card(_run(), findings)
+
+
+def test_the_kept_epoch_is_chosen_on_a_validation_set_without_concealment() -> None:
+    # Real shipments have no concealment scenario: its NaN must not make every epoch compare false.
+    real = {"roc_auc": 0.8, "concealment_auc": float("nan"), "recall_at_1": 0.1}
+    assert selection_score(real) == pytest.approx(0.9)
+    assert selection_score(real) > selection_score({**real, "roc_auc": 0.5})

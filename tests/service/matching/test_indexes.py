@@ -51,5 +51,6 @@ def test_empty_index_answers_empty_and_sets_are_per_model(tmp_path: Path) -> Non
     indexes.save()
     assert sorted(p.name for p in (tmp_path / ("ab" * 8)).iterdir()) == [
         "listings.faiss",
+        "model.txt",
         "scans.faiss",
     ]
