@@ -310,12 +310,15 @@ def read_through_gallery(scans: GalleryScans, gallery: np.ndarray, queries: np.n
 def gallery_reading(
     scans: GalleryScans, per_category: int, *, repeats: int = 5, seed: int = 0
 ) -> dict[str, Any] | None:
-    """Category named by the gallery vote, `per_category` labelled scans a category, queries outside it."""
+    """Category named by the gallery vote, `per_category` labelled scans a category, queries outside it:
+    `accuracy` against the category each scan is filed under, `accuracy_any_item` against every
+    item it holds (its `labels`)."""
     labels = scans.labels
     draws = _gallery_draws(labels, per_category, repeats, seed)
     if not draws:
         return None
     accuracies: list[float] = []
+    holding: list[float] = []
     balanced: list[float] = []
     per_category_right: dict[str, list[float]] = defaultdict(list)
     for gallery, usable in draws:
@@ -323,12 +326,15 @@ def gallery_reading(
         named = np.array([v.category for v in read_through_gallery(scans, gallery, queries)])
         right = named == labels[queries]
         accuracies.append(float(right.mean()))
+        holding.append(float(np.mean([scans.rows[q].holds(str(n)) for q, n in zip(queries, named, strict=True)])))
         recalls = [float(right[labels[queries] == c].mean()) for c in usable]
         balanced.append(float(np.mean(recalls)))
         for c, r in zip(usable, recalls, strict=True):
             per_category_right[c].append(r)
     return {
         "accuracy": float(np.mean(accuracies)),
+        # a bag filed under `handgun` that also holds a knife is read right as `kitchen_knife` too
+        "accuracy_any_item": float(np.mean(holding)),
         "spread": float(np.std(accuracies)),
         "balanced_accuracy": float(np.mean(balanced)),
         "per_category": {c: float(np.mean(v)) for c, v in per_category_right.items()},
@@ -511,6 +517,10 @@ def render_gallery(results: list[dict[str, Any]]) -> str:
 
     for k in GALLERY_SIZES:
         row(f"x-ray whole category by the vote, {k} per category", [_cell(r["gallery_vote"][str(k)]) for r in results])
+        row(
+            f"the same, counted right when the scan holds the category named, {k} per category",
+            [_cell(r["gallery_vote"][str(k)], "accuracy_any_item") for r in results],
+        )
         row(
             f"the same, mean per-category recall, {k} per category",
             [_cell(r["gallery_vote"][str(k)], "balanced_accuracy") for r in results],
