@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Examination, Filing, FilingImage
 from service.domain import shipments
-from service.matching import verdicts
+from service.matching import timeline, verdicts
 from service.matching.matcher import Matcher
 
 Outcome = Literal["contents_match", "contents_mismatch", "prohibited_item", "undeclared_items", "quantity_mismatch"]
@@ -56,6 +56,7 @@ class Stats(BaseModel):
     recall: float | None
     by_decision: dict[str, int]
     by_outcome: dict[str, int]
+    over_time: timeline.Timeline
 
 
 def record(
@@ -104,15 +105,28 @@ def record(
             examination_id=row.id,
         )
         matcher.photo_gallery.embed_missing(session, [picture])
+    return _view(row, joined_gallery=joined)
+
+
+def of_shipment(session: Session, shipment_id: str) -> list[ExaminationView]:
+    """The examinations recorded for a shipment (under any of its merged ids), oldest first."""
+    ids = shipments.aliases(session, shipments.resolve(session, shipment_id).id)
+    rows = session.scalars(
+        select(Examination).where(Examination.shipment_id.in_(ids)).order_by(Examination.examined_at, Examination.id)
+    )
+    return [_view(row, joined_gallery=row.xray_sha256 is not None) for row in rows]
+
+
+def _view(row: Examination, *, joined_gallery: bool) -> ExaminationView:
     return ExaminationView(
         examination_id=row.id,
-        shipment_id=shipment.id,
+        shipment_id=row.shipment_id,
         outcome=row.outcome,
         found_category=row.found_category,
         notes=row.notes,
         verdict_decision=row.verdict_decision,
         verdict_risk=row.verdict_risk,
-        joined_gallery=joined,
+        joined_gallery=joined_gallery,
         examined_at=row.examined_at,
     )
 
@@ -152,4 +166,5 @@ def stats(session: Session) -> Stats:
         recall=round(tp / (tp + fn), 4) if tp + fn else None,
         by_decision=by_decision,
         by_outcome=by_outcome,
+        over_time=timeline.decisions_over_time(session),
     )

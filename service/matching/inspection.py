@@ -36,6 +36,13 @@ def examine(
     return view
 
 
+def examinations_of(*, session: Session, actor: Actor, shipment_id: str) -> list[ExaminationView]:
+    with audited(session, actor, INSPECTORS, "examination.read", shipment_id=shipment_id) as event:
+        found = examinations.of_shipment(session, shipment_id)
+        event["detail"] = f"{len(found)} examinations"
+    return found
+
+
 def queue(
     *,
     session: Session,

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api import errors
-from service.api.console import auth, pages, routes
+from service.api.console import admin, auth, pages, routes
 from service.domain.errors import DomainError, NotAuthenticated
 
 
@@ -54,5 +54,6 @@ def install(app: FastAPI) -> None:
     """Add the console's routes, static files and error pages (after service.api.errors.install)."""
     app.mount("/console/static", StaticFiles(directory=pages.STATIC), name="console-static")
     app.include_router(routes.router)
+    app.include_router(admin.router)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

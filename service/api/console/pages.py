@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from models.encoders.taxonomy import TAXONOMY
 from service.api.console.auth import Visitor
+from service.api.console.plots import Series
 from service.db.tables import utcnow
 from service.matching.verdicts import CheckView
 
@@ -27,6 +28,20 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "match": ("Matches the listing", "good"),
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+# How the stats page's plots stack and colour decisions and examination outcomes (classes in console.css).
+DECISION_SERIES = [
+    Series("mismatch", "mismatch", "s-bad"),
+    Series("inconclusive", "inconclusive", "s-warn"),
+    Series("insufficient_data", "not enough data", "s-none"),
+    Series("match", "match", "s-good"),
+]
+OUTCOME_SERIES = [
+    Series("prohibited_item", "prohibited item", "s-dark"),
+    Series("contents_mismatch", "contents mismatch", "s-bad"),
+    Series("undeclared_items", "undeclared items", "s-warn"),
+    Series("quantity_mismatch", "quantity mismatch", "s-none"),
+    Series("contents_match", "contents match", "s-good"),
+]
 
 
 def decision_words(decision: str) -> str:
@@ -65,6 +80,18 @@ def age(when: datetime, now: datetime | None = None) -> str:
     return f"{seconds} s"
 
 
+def duration(seconds: int) -> str:
+    for unit, size in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+    return f"{seconds} s"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
 def failed_first(checks: list[CheckView]) -> list[CheckView]:
     return sorted(checks, key=lambda c: (c.passed, SEVERITY_ORDER.get(c.severity, 3)))
 
@@ -93,6 +120,7 @@ def _environment() -> jinja2.Environment:
         risk_class=risk_class,
         category=category,
         age=age,
+        percent=percent,
     )
     return env
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from models.encoders.taxonomy import TAXONOMY
-from service.api.console import auth, pages
+from service.api.console import auth, pages, plots
 from service.api.console.auth import Visitor
 from service.api.console.images import for_browser
 from service.api.deps import MatcherDep, SessionDep, SettingsDep, StoreDep
@@ -80,11 +80,6 @@ def sign_out(
     return response
 
 
-@router.get("/admin")
-def admin(request: Request, visitor: Annotated[Visitor, Depends(auth.visitor("console.home"))]) -> HTMLResponse:
-    return pages.render(request, "admin.html", visitor=visitor)
-
-
 @router.get("/queue")
 def queue(
     request: Request,
@@ -150,6 +145,7 @@ def shipment(
 ) -> HTMLResponse:
     view = reads.shipment(session=session, actor=visitor.actor, shipment_id=shipment_id)
     verdict = inspection.verdict(session=session, actor=visitor.actor, matcher=matcher, shipment_id=view.shipment_id)
+    examined = inspection.examinations_of(session=session, actor=visitor.actor, shipment_id=view.shipment_id)
     images = {image.role: image for filing in view.filings for image in filing.images}  # the newest per role
     return pages.render(
         request,
@@ -164,6 +160,7 @@ def shipment(
         outcomes=get_args(Outcome),
         found_categories=FOUND_CATEGORIES,
         recorded=recorded,
+        examinations=examined,
     )
 
 
@@ -200,3 +197,31 @@ def image(
     found = reads.image(session=session, actor=visitor.actor, sha256=sha256, store=store)
     data, content_type = for_browser(found.data, found.content_type)
     return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=31536000"})
+
+
+@router.get("/stats")
+def stats(
+    request: Request, session: SessionDep, visitor: Annotated[Visitor, Depends(auth.visitor("stats.read"))]
+) -> HTMLResponse:
+    """Verdict precision and recall against examinations, and decisions over time (the API's /v1/stats)."""
+    figures = inspection.stats(session=session, actor=visitor.actor)
+    timeline = figures.over_time
+    return pages.render(
+        request,
+        "stats.html",
+        visitor=visitor,
+        stats=figures,
+        decisions_plot=plots.stacked_bars(
+            [(b.start, b.decisions) for b in timeline.buckets],
+            pages.DECISION_SERIES,
+            bucket_seconds=timeline.bucket_seconds,
+            unit="shipments",
+        ),
+        examinations_plot=plots.stacked_bars(
+            [(b.start, b.examinations) for b in timeline.buckets],
+            pages.OUTCOME_SERIES,
+            bucket_seconds=timeline.bucket_seconds,
+            unit="examinations",
+        ),
+        bucket=pages.duration(timeline.bucket_seconds),
+    )
