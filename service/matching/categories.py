@@ -4,6 +4,7 @@ and the labelled scans it resembles in the gallery."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.encoders.listing_words import WordsReading
 from models.encoders.photo_categories import GalleryCategory, NamedCategory, PhotoCategory, name_listing
 from service.matching import gallery
-from service.matching.gallery import Vote
+from service.matching.gallery import GalleryFinding, Vote
 from service.matching.matcher import Matcher
 
 ZERO_SHOT_TEMPERATURE = 50.0  # cosine differences of a few hundredths should separate categories
@@ -95,7 +96,11 @@ def _trained(matcher: Matcher, photo: np.ndarray | None, text: np.ndarray | None
     return matcher.categories[int(np.argmax(scores))] if scores.any() else None
 
 
-def xray(matcher: Matcher, vector: np.ndarray, vote: Vote) -> list[tuple[str, float]]:
+def xray(
+    matcher: Matcher, vector: np.ndarray, vote: Vote, findings: Sequence[GalleryFinding] = ()
+) -> list[tuple[str, float]]:
     """The three categories an x-ray most resembles: zero-shot votes and the labelled gallery's, blended by
-    how much labelled evidence the gallery holds (service.matching.gallery)."""
-    return gallery.looks_like(vote, zero_shot(matcher, vector[None, :], k=5)[0])
+    how much labelled evidence the gallery holds (service.matching.gallery); an item of concern its
+    `findings` say is absent is not named by the zero-shot reading."""
+    absent = {f.item for f in findings if not f.present}
+    return gallery.looks_like(vote, zero_shot(matcher, vector[None, :], k=5)[0], ruled_out=absent)

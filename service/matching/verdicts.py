@@ -32,6 +32,7 @@ from service.matching.matcher import Matcher
 from service.matching.xray_evidence import FindingView, GalleryView
 
 NEAR_DUPLICATE = 0.97  # cosine above which two images are treated as the same picture
+RESEMBLANCE_REASON_FROM = 0.5  # what the x-ray most resembles is a reason of its own from this reading
 
 
 class CategoryScore(BaseModel):
@@ -251,9 +252,11 @@ def compute(session: Session, matcher: Matcher, shipment: Shipment) -> VerdictVi
         probability = calib.probability([cosine] if described is None else [cosine, described])
         space, galleried = _embedded(matcher, latest, image, picture_vector)
         vote = matcher.gallery.vote(session, galleried)
-        looks_like = [CategoryScore(category=c, score=s) for c, s in categories.xray(matcher, vectors["xray"], vote)]
         head = matcher.encoder.findings(vectors["xray"]) if matcher.encoder.findings else []
         findings = gallery.findings(vote, head)
+        looks_like = [
+            CategoryScore(category=c, score=s) for c, s in categories.xray(matcher, vectors["xray"], vote, findings)
+        ]
         familiar = _familiarity(session, matcher, space, vote)
         image_match = ImageMatch(
             probability=round(probability, 4),
@@ -489,7 +492,12 @@ def _image_reasons(match: ImageMatch, decision: str, low: float, high: float) ->
     else:
         reasons.append(f"the x-ray looks like the product picture: P(match) {match.probability:.2f}")
     top = match.xray_looks_like[0] if match.xray_looks_like else None
-    if top and match.listing_category and top.category not in (match.listing_category, gallery.BENIGN):
+    if (
+        top
+        and top.score >= RESEMBLANCE_REASON_FROM
+        and match.listing_category
+        and top.category not in (match.listing_category, gallery.BENIGN)
+    ):
         listed = (
             TAXONOMY[match.listing_category].label if match.listing_category in TAXONOMY else match.listing_category
         )

@@ -52,6 +52,17 @@ def test_the_vote_reads_the_nearest_labelled_scans_weighted_by_their_evidence() 
     assert gallery.disagreement(bags, "laptop") is None  # a bag of goods the gallery has no scans of
 
 
+def test_looks_like_drops_an_item_the_findings_rule_out_without_handing_its_share_on() -> None:
+    nothing = gallery.vote([], {}, half_evidence=4, shown=2)  # no gallery: the zero-shot reading alone
+    names = [("handgun", 0.96), ("toy", 0.03), ("book", 0.01)]
+    assert gallery.looks_like(nothing, names) == [("handgun", 0.96)]  # toy and book under the floor
+    assert gallery.looks_like(nothing, names, ruled_out={"handgun"}) == []  # not "a toy (1.00)"
+    near = [Neighbour("a", (1,), ("handgun",), 0.90), Neighbour("b", (2,), ("benign",), 0.50)]
+    labelled = gallery.vote(near, {"handgun": 40, "benign": 40}, half_evidence=10, shown=2)
+    kept = dict(gallery.looks_like(labelled, names, ruled_out={"handgun"}))
+    assert kept["handgun"] > 0.7  # the labelled scans' reading is evidence of its own, never dropped
+
+
 def import_generated_gallery(matcher: Matcher, root: Path) -> None:
     """Ten labelled handgun scans and eight benign ones, rendered by the generator, imported as a folder
     per category, then embedded in the gallery space as the service's reconcile does."""

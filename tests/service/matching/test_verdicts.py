@@ -122,6 +122,21 @@ def test_a_knife_sold_as_a_knife_is_not_a_finding_against_it(matching_client: Te
     assert body["decision"] != "mismatch", body["reasons"]
 
 
+def test_an_empty_parcel_is_not_said_to_look_like_a_handgun(matching_client: TestClient, keys: Any) -> None:
+    """The zero-shot reading must name some category, and the shipped model's nearest name for an empty or
+    padded parcel is `handgun` (48 of 93 generated x-rays not holding exactly one item). The findings head,
+    calibrated for that question, says no handgun: the verdict must not tell the inspector the x-ray most
+    resembles one, in its reasons or in what the x-ray looks like."""
+    inspector = keys("inspector")
+    for n, parcel in enumerate(shipments("empty_or_decoy", 3)):
+        body = verdict(matching_client, inspector, file_shipment(matching_client, keys, parcel, f"T-EMPTY-{n}"))
+        found = {f["item"]: f for f in body["image_match"]["xray_findings"]}
+        assert not found["handgun"]["present"], found
+        assert "handgun" not in [c["category"] for c in body["image_match"]["xray_looks_like"]], body["image_match"]
+        assert not any("resembles a handgun" in r for r in body["reasons"]), body["reasons"]
+        assert body["decision"] != "match", body["reasons"]  # nothing in it looks like the listing
+
+
 def test_air_listing_without_a_scan_is_insufficient_data(matching_client: TestClient, keys: Any) -> None:
     inspector = keys("inspector")
     shipment_id = file_shipment(matching_client, keys, first("match"), "T-AIR", carrier=False)
