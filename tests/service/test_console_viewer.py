@@ -73,3 +73,39 @@ def test_negative_and_contrast() -> None:
     assert negative["empty"] == (0, 0, 0) and negative["organic"] == (17, 105, 210)
     (stretched,) = run_filters({"negative": False, "contrast": 2, "emphasis": "all"})
     assert stretched["organic"] == (255, 172, 0)  # (v - 128) * 2 + 128, clamped
+
+
+HEAT_SCRIPT = """
+globalThis.document = { querySelectorAll: () => [] };
+const { paintHeat, hottest } = await import(process.argv[1]);
+const cells = JSON.parse(process.argv[2]);
+const side = cells.length * 8;
+const target = new Uint8ClampedArray(4 * side * side);
+paintHeat(cells, Math.max(...cells.flat()), target);
+const at = (x, y) => Array.from(target.slice(4 * (y * side + x), 4 * (y * side + x) + 4));
+const centre = cells.map((row, r) => row.map((_, c) => at(8 * c + 4, 8 * r + 4)));
+console.log(JSON.stringify({ hottest: hottest(cells), centre, ring: at(0, 8), edge: at(7, 12), beside: at(8, 12) }));
+"""
+
+
+def test_where_to_look_paints_heat_by_share_of_the_peak_and_rings_the_hottest_cell() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the viewer's overlay runs in the browser only")
+    cells = [[0.0, 0.1], [0.5, -0.2]]  # greying out the bottom-left cell changed the score most; negative: none
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", HEAT_SCRIPT, VIEWER.as_uri(), json.dumps(cells)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    painted = json.loads(done.stdout)
+    assert painted["hottest"] == [1, 0]
+    centre = painted["centre"]
+    assert centre[0][0][3] == 0 and centre[1][1][3] == 0  # no heat: transparent
+    assert centre[0][1][3] == 34 and centre[1][0][3] == 170  # 170 * 0.1 / 0.5, and the peak
+    assert centre[0][1][:3] == [220, 20, 20]
+    assert painted["ring"] == [255, 220, 0, 255]  # the hottest cell's top-left corner pixel
+    assert painted["edge"] == [255, 220, 0, 255]  # its right edge
+    assert painted["beside"] == [220, 20, 20, 0]  # the next cell: no ring, no heat
