@@ -74,13 +74,23 @@ def test_the_overlay_is_computed_once_and_kept(
     api = matching_client.get(f"/v1/shipments/{shipment_id}/where-to-look", headers=auth(inspector))
     assert api.status_code == 200 and api.json() == overlay
 
+    # An examination labels the x-ray into the gallery: findings read the gallery now, so the overlay is computed
+    # anew, each greyed-out copy voted on by the labelled scans (here, the scan itself among them).
+    examined = {"outcome": "prohibited_item", "found_category": "handgun"}
+    recorded = matching_client.post(f"/v1/shipments/{shipment_id}/examinations", headers=auth(inspector), json=examined)
+    assert recorded.status_code == 201, recorded.text
+    galleried = matching_client.get(url).json()
+    assert galleried["gallery_labelled"] == 1 and galleried["computed_at"] != overlay["computed_at"]
+    assert "finding:handgun" in {m["key"] for m in galleried["maps"]}
+    assert len(list((matching_settings.data_dir / "where-to-look").rglob("*.json"))) == 2
+
     trail = [
         e.detail or ""
         for e in audit.events(session, shipment_ids=[shipment_id], limit=100)
         if e.action == "overlay.read" and e.outcome == "ok"
     ]
-    assert len(trail) == 3
-    assert sum("computed in" in d for d in trail) == 1 and sum(d.endswith(", kept") for d in trail) == 2
+    assert len(trail) == 4
+    assert sum("computed in" in d for d in trail) == 2 and sum(d.endswith(", kept") for d in trail) == 2
 
 
 def test_filers_are_refused_the_overlay(matching_client: TestClient, keys: Any, session: Session) -> None:
