@@ -89,6 +89,8 @@ def overlay_maps(found: Saliency) -> tuple[list[OverlayMap], str]:
         maps.append(_map(MISMATCH, "where the x-ray departs from the listing photo", found.similarity))
         maps.append(_map(MATCH, "where the x-ray matches the listing photo", -found.similarity))
     for f in found.baseline:
+        if f.head is None and f.gallery_share == 0:  # neither the model's head nor a labelled scan names it
+            continue
         words = f"{label(f.item)} (P {f.probability:.2f}{', reported' if f.present else ''})"
         maps.append(_map(f"finding:{f.item}", words, found.findings[f.item], present=f.present))
     reported = [m.key for m in maps if m.present]
