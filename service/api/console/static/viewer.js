@@ -190,7 +190,7 @@ export function paintHeat(cells, peak, target) {
   }
 }
 
-class WhereToLook {
+export class WhereToLook {
   constructor(figure, toggle) {
     this.figure = figure;
     this.toggle = toggle;
@@ -204,13 +204,17 @@ class WhereToLook {
     this.choice.addEventListener("change", () => this.draw());
   }
 
-  async show() {
+  show() {
     this.layer.hidden = this.choice.hidden = !this.toggle.checked;
-    if (!this.toggle.checked || this.overlay) return;
+    if (this.toggle.checked && !this.loading) this.loading = this.load();  // fetched once, however often toggled
+  }
+
+  async load() {
     this.note.textContent = "computing where to look…";
     const answer = await fetch(this.toggle.dataset.overlay, { credentials: "same-origin" });
     if (!answer.ok) {
       this.note.textContent = "where to look could not be computed";
+      this.loading = null;  // the next toggle asks again
       return;
     }
     this.overlay = await answer.json();
@@ -218,7 +222,9 @@ class WhereToLook {
       this.note.textContent = "nothing to show: no listing photo and no findings to explain";
       return;
     }
-    for (const map of this.overlay.maps) this.choice.append(new Option(map.label, map.key, false, map.key === this.overlay.shown));
+    for (const map of this.overlay.maps) {
+      this.choice.append(new Option(map.label, map.key, false, map.key === this.overlay.shown));
+    }
     this.draw();
   }
 
