@@ -128,7 +128,7 @@ def main() -> None:
     print(table(rows, "fifth"))
     print(f"overlay: median {np.median(seconds):.2f} s, p90 {np.quantile(seconds, 0.9):.2f} s per shipment")
     if args.json is not None:
-        args.json.write_text(json.dumps(rows, indent=1) + "\n")
+        args.json.write_text("[\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]\n")  # a line a shipment
 
 
 if __name__ == "__main__":
