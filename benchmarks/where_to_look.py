@@ -1,16 +1,17 @@
 """How often the console's where-to-look overlay puts its hottest cell on the concealed item.
 
 python -m benchmarks.where_to_look [--shipments 100] [--seed 1919] [--encoder NAME] [--cells 8 --window 2]
-    [--json OUT]
+    [--gallery N] [--json OUT]
 
 Renders concealment shipments with the paired generator (a declared item with a knife, handgun,
 battery pack or pills hidden in it; the generator reports the concealed item's pixels), computes
 the overlay exactly as the service does for a shipment with that listing photo and x-ray and an
-empty labelled gallery (service.matching.where_to_look), and counts a hit when the hottest cell
-holds any pixel of the concealed item (and, stricter, when the item covers a fifth of the cell).
-Baselines under the same rules: a cell drawn at random from the grid (its expected hit rate, exact:
-the share of cells holding the item), a cell drawn at random among those holding goods (a quarter
-of the cell's pixels dense), and the densest cell.
+empty labelled gallery (service.matching.where_to_look; `--gallery N`: N generated scans labelled as
+examinations label them, so that findings blend the model's head with the gallery's vote), and
+counts a hit when the hottest cell holds any pixel of the concealed item (and, stricter, when the
+item covers a fifth of the cell). Baselines under the same rules: a cell drawn at random from the
+grid (its expected hit rate, exact: the share of cells holding the item), a cell drawn at random
+among those holding goods (a quarter of the cell's pixels dense), and the densest cell.
 """
 
 from __future__ import annotations
@@ -19,23 +20,27 @@ import argparse
 import io
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from models.encoders.encoder import Encoder
 from models.encoders.occlusion import Grid
 from models.encoders.registry import default_registry
 from models.generator.scenarios import CONCEALED
 from models.generator.synthetic import generate_shipment
-from service.matching import where_to_look
+from service.matching import gallery, where_to_look
+from service.matching.gallery import Neighbour, Vote
 from service.settings import Matching
 
 DENSE = 0.25  # darkness from which a pixel is goods rather than packaging (models.encoders.framing)
 GOODS_SHARE = 0.25  # a cell holds goods when this share of its pixels is dense
 COVERS = 0.2  # the stricter rule: the concealed item covers this share of the cell
+GALLERY_SEED = 77  # the labelled scans of --gallery: another seed than the shipments'
 COLUMNS = ("shown", "mismatch", "finding", "random cell", "random goods cell", "densest cell")
 
 
@@ -59,7 +64,32 @@ def hottest(cells: list[list[float]]) -> tuple[int, int]:
     return int(r), int(c)
 
 
-def score(index: int, *, seed: int, encoder: Any, grid: Grid) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Labelled:
+    """Generated scans labelled as examinations label them (a concealment by its concealed item, a match by its
+    category), read in the gallery's space as the service reads its labelled gallery."""
+
+    encoder: Encoder
+    vectors: np.ndarray  # (n, d) gallery vectors
+    categories: list[str]
+
+    @classmethod
+    def generated(cls, encoder: Encoder, n: int) -> Labelled:
+        kinds = ("match", "concealment")
+        scans = [generate_shipment(seed=GALLERY_SEED, index=i, scenario=kinds[i % 2]) for i in range(n)]
+        categories = [s.contents[-1] if s.scenario == "concealment" else s.category for s in scans]
+        return cls(encoder, np.concatenate(gallery.embed(encoder, [s.xray for s in scans])), categories)
+
+    def vote(self, vectors: np.ndarray) -> Vote:
+        """The service's vote (GalleryStore.vote) over these scans, searched exactly instead of by FAISS."""
+        similarity = self.vectors @ vectors[0]
+        nearest = np.argsort(-similarity)[: gallery.NEIGHBOURS]
+        near = [Neighbour(f"{i:064x}", (int(i),), (self.categories[i],), float(similarity[i])) for i in nearest]
+        m = Matching()
+        return gallery.vote(near, dict(Counter(self.categories)), half_evidence=m.gallery_prior, shown=m.gallery_k)
+
+
+def score(index: int, *, seed: int, encoder: Any, grid: Grid, labelled: Labelled | None = None) -> dict[str, Any]:
     s = generate_shipment(seed=seed, index=index, scenario="concealment")
     assert s.concealed is not None
     hidden = s.contents[-1]
@@ -67,7 +97,14 @@ def score(index: int, *, seed: int, encoder: Any, grid: Grid) -> dict[str, Any]:
     s.photo.save(listed, format="JPEG", quality=90)  # as marketplaces file it (and the datasets store it)
     photo = encoder.embed_images("photo", [Image.open(listed).convert("RGB")])[0]
     started = time.perf_counter()
-    found = where_to_look.saliency(encoder=encoder, xray=s.xray, photo=photo, grid=grid)
+    found = where_to_look.saliency(
+        encoder=encoder,
+        xray=s.xray,
+        photo=photo,
+        grid=grid,
+        gallery_encoder=labelled.encoder if labelled else None,
+        vote=labelled.vote if labelled else None,
+    )
     seconds = time.perf_counter() - started
     maps, shown = where_to_look.overlay_maps(found)
     by_key = {m.key: m for m in maps}
@@ -112,15 +149,19 @@ def main() -> None:
     parser.add_argument("--encoder", default=Matching().encoder)
     parser.add_argument("--cells", type=int, default=where_to_look.GRID.cells)
     parser.add_argument("--window", type=int, default=where_to_look.GRID.window)
+    parser.add_argument("--gallery", type=int, default=0, help="labelled generated scans in the gallery (0: none)")
     parser.add_argument("--json", type=Path, default=None, help="write every shipment's figures here")
     args = parser.parse_args()
     encoder = default_registry().load(args.encoder)
     grid = Grid(cells=args.cells, window=args.window)
-    rows = [score(i, seed=args.seed, encoder=encoder, grid=grid) for i in range(args.shipments)]
+    m = Matching()
+    labelled = Labelled.generated(default_registry().load(m.gallery_encoder), args.gallery) if args.gallery else None
+    rows = [score(i, seed=args.seed, encoder=encoder, grid=grid, labelled=labelled) for i in range(args.shipments)]
     seconds = np.array([r["seconds"] for r in rows])
     print(
         f"{args.shipments} concealment shipments (seed {args.seed}), {args.encoder}, grid {grid.cells}x{grid.cells}, "
-        f"windows of {grid.window}x{grid.window} cells ({grid.steps**2} greyed-out copies)"
+        f"windows of {grid.window}x{grid.window} cells ({grid.steps**2} greyed-out copies); labelled gallery: "
+        + (f"{args.gallery} generated scans (seed {GALLERY_SEED}) through {m.gallery_encoder}" if labelled else "none")
     )
     print("\nhit: the cell holds a pixel of the concealed item\n")
     print(table(rows, "any"))
