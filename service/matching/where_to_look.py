@@ -35,6 +35,7 @@ from service.matching.xray_evidence import label
 METHOD = "occlusion-mean-v1"  # part of every cache key: a new method computes every overlay anew
 GRID = Grid(cells=8, window=2)
 MISMATCH, MATCH = "mismatch", "match"
+HEAD_CARRIES = 0.5  # a finding is the head's while the labelled gallery's weight in it stays below this
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Saliency:
     similarity: np.ndarray | None  # similarity with the photo, greyed out minus whole (None without a photo)
     findings: dict[str, np.ndarray]  # per item of concern, its probability whole minus greyed out
     baseline: list[GalleryFinding]  # the findings of the whole scan, as the verdict reads them
+    gallery_weight: dict[str, float]  # per item, the labelled gallery's weight in its finding (the rest: the head)
 
 
 def saliency(
@@ -74,6 +76,7 @@ def saliency(
         similarity=None if similarity is None else grid.cell_map(similarity[1:] - similarity[0]),
         findings={item.item: grid.cell_map(probability[0, j] - probability[1:, j]) for j, item in enumerate(read[0])},
         baseline=read[0],
+        gallery_weight=dict(votes[0].reading.item_evidence),
     )
 
 
@@ -83,18 +86,23 @@ def _probability(findings: list[GalleryFinding], item: str) -> float:
 
 def overlay_maps(found: Saliency) -> tuple[list[OverlayMap], str]:
     """The maps an inspector can choose from, and the one to show first: the most probable item of concern
-    the verdict reports, else where the x-ray departs from the photo."""
+    the verdict reports where the model's head carries the finding, else where the x-ray departs from the photo.
+    Greying out a window barely moves the labelled gallery's vote (one pooled vector, its nearest labelled
+    scans): where the gallery carries a finding, its map points at the item less often than the departure from
+    the photo does (docs/evaluation/where-to-look)."""
     maps: list[OverlayMap] = []
     if found.similarity is not None:
         maps.append(_map(MISMATCH, "where the x-ray departs from the listing photo", found.similarity))
         maps.append(_map(MATCH, "where the x-ray matches the listing photo", -found.similarity))
+    pointing = []
     for f in found.baseline:
         if f.head is None and f.gallery_share == 0:  # neither the model's head nor a labelled scan names it
             continue
         words = f"{label(f.item)} (P {f.probability:.2f}{', reported' if f.present else ''})"
         maps.append(_map(f"finding:{f.item}", words, found.findings[f.item], present=f.present))
-    reported = [m.key for m in maps if m.present]
-    shown = reported[0] if reported else (maps[0].key if maps else "")
+        if f.present and found.gallery_weight.get(f.item, 0.0) < HEAD_CARRIES:
+            pointing.append(maps[-1].key)
+    shown = pointing[0] if pointing else (maps[0].key if maps else "")
     return maps, shown
 
 
