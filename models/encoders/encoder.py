@@ -141,6 +141,18 @@ class Encoder:
             chunks.append(self._run(partial(tower, batch)))
         return np.concatenate(chunks)
 
+    def embed_tensors(self, modality: Modality, batch: torch.Tensor, *, batch_size: int | None = None) -> np.ndarray:
+        """Embed a batch already preprocessed for this tower (`preprocess.to_tensor` of its settings), as
+        `embed_images` does: occlusion saliency edits the tensor, not the image (models.encoders.occlusion)."""
+        if modality not in self._image_towers:
+            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
+        tower = self._image_towers[modality]
+        step = batch_size or self.batch_size
+        chunks = [np.zeros((0, self.dim), dtype=np.float32)]
+        for start in range(0, len(batch), step):
+            chunks.append(self._run(partial(tower, batch[start : start + step].to(self.placement.device))))
+        return np.concatenate(chunks)
+
     def embed_texts(self, texts: Sequence[str], *, batch_size: int | None = None) -> np.ndarray:
         """Embed listing titles or descriptions into the same space: float32 (n, dim), normalised."""
         if self._text_tower is None:

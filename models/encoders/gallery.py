@@ -71,16 +71,32 @@ def read_scans(
     asked with `embedding=True`) continues the same pass through the last blocks, so a service that
     needs both (the gallery's reading and familiarity) runs the trunk once."""
     rgb = [img.convert("RGB") for img in images]
-    trunk = encoder.module
-    if not _is_efficientnet(trunk):
+    if not _is_efficientnet(encoder.module):
         own = encoder.embed_images("xray", rgb)
         return own[:, None, :], own if embedding else None
     cfg = encoder.preprocess.for_modality("xray")
+    parts = [
+        read_tensors(encoder, to_tensor(rgb[start : start + encoder.batch_size], cfg), embedding=embedding)
+        for start in range(0, len(rgb), encoder.batch_size)
+    ]
+    finals = [own for _, own in parts if own is not None]
+    return (
+        np.concatenate([np.zeros((0, 1, GALLERY_DIM), np.float32), *(vectors for vectors, _ in parts)]),
+        np.concatenate([np.zeros((0, encoder.dim), np.float32), *finals]) if embedding else None,
+    )
+
+
+def read_tensors(encoder: Encoder, batch: torch.Tensor, *, embedding: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """`read_scans` of a batch already preprocessed for the x-ray tower (occlusion edits the tensor)."""
+    trunk = encoder.module
+    if not _is_efficientnet(trunk):
+        own = encoder.embed_tensors("xray", batch)
+        return own[:, None, :], own if embedding else None
     chunks = [np.zeros((0, 1, GALLERY_DIM), np.float32)]
     finals = [np.zeros((0, encoder.dim), np.float32)]
     blocks = list(cast(torch.nn.Sequential, trunk.blocks))
-    for start in range(0, len(rgb), encoder.batch_size):
-        batch = to_tensor(rgb[start : start + encoder.batch_size], cfg).to(encoder.placement.device)
+    for start in range(0, len(batch), encoder.batch_size):
+        part = batch[start : start + encoder.batch_size].to(encoder.placement.device)
         with (
             torch.inference_mode(),
             torch.autocast(
@@ -89,7 +105,7 @@ def read_scans(
                 enabled=encoder.placement.autocast,
             ),
         ):
-            x = cast(torch.nn.Module, trunk.bn1)(cast(torch.nn.Module, trunk.conv_stem)(batch))
+            x = cast(torch.nn.Module, trunk.bn1)(cast(torch.nn.Module, trunk.conv_stem)(part))
             for block in blocks[: GALLERY_BLOCK + 1]:
                 x = block(x)
             pooled = x.float().mean(dim=(2, 3))

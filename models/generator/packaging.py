@@ -134,7 +134,10 @@ def pack(rng: np.random.Generator, *, main: list[ObjectModel], hidden: ObjectMod
                           rng.uniform(cy - bh / 2, cy + bh / 2), n=9)
             wad = wad + rng.normal(0, r * 0.18, wad.shape).astype(np.float32)
             parts.append((Part(wad, "paper", rng.uniform(3, 10), round=r * 0.6), to_px))
+    concealed = range(0)
     for obj, m in placed + extra:
         mm = compose(to_px, m)
+        if obj is hidden:
+            concealed = range(len(parts), len(parts) + len(obj.parts))
         parts.extend((p, mm) for p in obj.parts)
-    return Scene(size=size, mm_per_px=mm_per_px, parts=parts, maps=maps)
+    return Scene(size=size, mm_per_px=mm_per_px, parts=parts, maps=maps, hidden=concealed)

@@ -10,6 +10,7 @@ Python API (stable; the model and the service import it)::
     s.label                    # "match" | "mismatch"
     s.title, s.description, s.hts, s.declared_weight_kg, s.declared_value
     s.contents                 # what is really in the parcel, e.g. ["smartphone", "handgun"]
+    s.concealed                # concealment: the concealed item's pixels on the x-ray (bool mask), else None
     generate_listing(seed=1, index=42).title   # the same listing, without rendering the images
 
     manifest = write_dataset(Path("data/synth"), n=1000, seed=1, size=256, mix={"match": 0.5, ...})
@@ -67,6 +68,8 @@ class Shipment:
     declared_weight_kg: float
     declared_value: float
     contents: list[str] = field(default_factory=list)
+    # Where the concealed item lies on the x-ray, (size, size) bool; None without one. Not written to manifests.
+    concealed: np.ndarray | None = None
 
 
 def _hidden(name: str, rng: np.random.Generator) -> ObjectModel:
@@ -102,6 +105,7 @@ def _shipment_from_plan(p: Plan, seed: int, index: int, size: int, view: int = 0
         category=p.declared, scenario=p.scenario, label=p.label, title=text.title,
         description=text.description, hts=text.hts, declared_weight_kg=text.declared_weight_kg,
         declared_value=text.declared_value, contents=p.contents,
+        concealed=xray.coverage(scene, scene.hidden) if scene.hidden else None,
     )
 
 

@@ -22,6 +22,20 @@ class Scene:
     mm_per_px: float
     parts: list[tuple[Part, np.ndarray]]
     maps: list[tuple[str, np.ndarray]]
+    hidden: range = range(0)  # which of `parts` are the concealed item's (none in most scenes)
+
+
+def coverage(scene: Scene, which: range, *, min_mm: float = 0.25) -> np.ndarray:
+    """(size, size) bool: the pixels where these parts put at least `min_mm` of material in the beam."""
+    shape = (scene.size, scene.size)
+    mask = np.zeros(shape, bool)
+    for i in which:
+        part, m = scene.parts[i]
+        got = path_length(part, affine(part.outline, m), scene.mm_per_px, shape)
+        if got is not None:
+            (x0, y0, x1, y1), t = got
+            mask[y0:y1, x0:x1] |= t >= min_mm
+    return mask
 
 
 def attenuation(scene: Scene) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,10 @@ from service.domain.actors import Actor
 from service.domain.errors import InvalidQuery
 from service.matching import examinations, verdicts
 from service.matching import queue as ranking
+from service.matching import where_to_look as looking
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
 from service.matching.matcher import Matcher
+from service.matching.overlays import Overlay
 
 
 def verdict(*, session: Session, actor: Actor, matcher: Matcher, shipment_id: str) -> verdicts.VerdictView:
@@ -18,6 +20,14 @@ def verdict(*, session: Session, actor: Actor, matcher: Matcher, shipment_id: st
         view = verdicts.current(session, matcher, shipment_id)
         event.update(shipment_id=view.shipment_id, detail=view.decision)
     return view
+
+
+def where_to_look(*, session: Session, actor: Actor, matcher: Matcher, shipment_id: str) -> Overlay:
+    with audited(session, actor, INSPECTORS, "overlay.read", shipment_id=shipment_id) as event:
+        overlay, computed = looking.current(session, matcher, shipment_id)
+        how = f"computed in {overlay.seconds:.2f} s" if computed else "kept"
+        event.update(shipment_id=overlay.shipment_id, detail=f"{overlay.shown}, {how}")
+    return overlay
 
 
 def examine(

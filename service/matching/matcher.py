@@ -22,6 +22,7 @@ from service.matching.embedder import Embedder
 from service.matching.familiarity import Familiarity
 from service.matching.gallery_store import PHOTOS, GalleryStore
 from service.matching.indexes import IndexSet
+from service.matching.overlays import OverlayStore
 from service.settings import Matching, Settings
 
 log = structlog.get_logger("scanmatch.matcher")
@@ -110,6 +111,7 @@ class Matcher:
         self.prompts = (
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
         )
+        self.overlays = OverlayStore(settings.data_dir / "where-to-look")  # service.matching.where_to_look
         self._calibration: CalibrationSet | None = None
         self._familiarity: dict[str, Familiarity] | None = None
         self.catch_up: threading.Thread | None = None

@@ -73,3 +73,115 @@ def test_negative_and_contrast() -> None:
     assert negative["empty"] == (0, 0, 0) and negative["organic"] == (17, 105, 210)
     (stretched,) = run_filters({"negative": False, "contrast": 2, "emphasis": "all"})
     assert stretched["organic"] == (255, 172, 0)  # (v - 128) * 2 + 128, clamped
+
+
+HEAT_SCRIPT = """
+globalThis.document = { querySelectorAll: () => [] };
+const { paintHeat, hottest } = await import(process.argv[1]);
+const cells = JSON.parse(process.argv[2]);
+const side = cells.length * 8;
+const target = new Uint8ClampedArray(4 * side * side);
+paintHeat(cells, Math.max(...cells.flat()), target);
+const at = (x, y) => Array.from(target.slice(4 * (y * side + x), 4 * (y * side + x) + 4));
+const centre = cells.map((row, r) => row.map((_, c) => at(8 * c + 4, 8 * r + 4)));
+console.log(JSON.stringify({ hottest: hottest(cells), centre, ring: at(0, 8), edge: at(7, 12), beside: at(8, 12) }));
+"""
+
+
+def test_where_to_look_paints_heat_by_share_of_the_peak_and_rings_the_hottest_cell() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the viewer's overlay runs in the browser only")
+    cells = [[0.0, 0.1], [0.5, -0.2]]  # greying out the bottom-left cell changed the score most; negative: none
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", HEAT_SCRIPT, VIEWER.as_uri(), json.dumps(cells)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    painted = json.loads(done.stdout)
+    assert painted["hottest"] == [1, 0]
+    centre = painted["centre"]
+    assert centre[0][0][3] == 0 and centre[1][1][3] == 0  # no heat: transparent
+    assert centre[0][1][3] == 34 and centre[1][0][3] == 170  # 170 * 0.1 / 0.5, and the peak
+    assert centre[0][1][:3] == [220, 20, 20]
+    assert painted["ring"] == [255, 220, 0, 255]  # the hottest cell's top-left corner pixel
+    assert painted["edge"] == [255, 220, 0, 255]  # its right edge
+    assert painted["beside"] == [220, 20, 20, 0]  # the next cell: no ring, no heat
+
+
+TOGGLE_SCRIPT = """
+const listeners = (o) => Object.assign(o, { on: {}, addEventListener(t, f) { this.on[t] = f; } });
+const drawn = [];
+globalThis.document = {
+  querySelectorAll: () => [],
+  createElement: () => ({ hidden: false, getContext: () => ({
+    createImageData: (w, h) => ({ data: new Uint8ClampedArray(4 * w * h) }), putImageData: (d) => drawn.push(d) }) }),
+};
+globalThis.Option = function (text, value, _, selected) { Object.assign(this, { text, value, selected }); };
+const asked = [];
+globalThis.fetch = async (url) => {
+  asked.push(url);
+  return { ok: true, json: async () => JSON.parse(process.argv[2]) };
+};
+const { WhereToLook } = await import(process.argv[1]);
+const choice = listeners({ hidden: true, options: [] });
+choice.append = (o) => { choice.options.push(o); if (o.selected) choice.value = o.value; };
+const note = { textContent: "" }, stage = { children: [], append(c) { this.children.push(c); } };
+const parts = { "[data-overlay-map]": choice, "[data-overlay-note]": note, ".stage": stage };
+const figure = { dataset: {}, querySelector: (s) => parts[s] };
+const toggle = listeners({ checked: false, dataset: { overlay: "/console/shipments/shp_1/where-to-look" } });
+const overlay = new WhereToLook(figure, toggle);
+const states = [];
+const state = () => ({ hidden: stage.children[0].hidden, choiceHidden: choice.hidden, asked: asked.length,
+  shown: figure.dataset.overlay ?? null, options: choice.options.map((o) => o.value), drawn: drawn.length });
+states.push(state());
+for (const checked of [true, false, true]) {
+  toggle.checked = checked;
+  toggle.on.change();
+  await overlay.loading;
+  states.push(state());
+}
+choice.value = "mismatch";
+choice.on.change();
+states.push(state());
+console.log(JSON.stringify({ states, url: asked[0], side: stage.children[0].width }));
+"""
+
+
+def test_the_where_to_look_toggle_fetches_once_and_shows_the_chosen_map() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the viewer's overlay runs in the browser only")
+    heat = [[0.0] * 8 for _ in range(8)]
+    overlay = {
+        "cells": 8,
+        "shown": "finding:handgun",
+        "maps": [
+            {"key": "mismatch", "label": "departs", "cells": heat, "peak": 0.0, "present": False},
+            {"key": "finding:handgun", "label": "handgun", "cells": heat, "peak": 0.0, "present": True},
+        ],
+    }
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", TOGGLE_SCRIPT, VIEWER.as_uri(), json.dumps(overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(done.stdout)
+    before, on, off, again, switched = seen["states"]
+    assert before == {"hidden": True, "choiceHidden": True, "asked": 0, "shown": None, "options": [], "drawn": 0}
+    assert on == {
+        "hidden": False,
+        "choiceHidden": False,
+        "asked": 1,
+        "shown": "finding:handgun",  # the map the server says to open on
+        "options": ["mismatch", "finding:handgun"],
+        "drawn": 1,
+    }
+    assert off["hidden"] and off["choiceHidden"] and off["asked"] == 1
+    assert not again["hidden"] and again["asked"] == 1 and again["options"] == on["options"]  # fetched once
+    assert switched["shown"] == "mismatch" and switched["drawn"] == 2
+    assert seen["url"] == "/console/shipments/shp_1/where-to-look" and seen["side"] == 8 * 8

@@ -19,6 +19,7 @@ from service.domain.access import INSPECTORS
 from service.matching import checks, inspection
 from service.matching.examinations import ExaminationIn, Outcome
 from service.matching.gallery import THREATS
+from service.matching.overlays import Overlay
 from service.matching.queue import DECISIONS
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -162,6 +163,17 @@ def shipment(
         recorded=recorded,
         examinations=examined,
     )
+
+
+@router.get("/shipments/{shipment_id}/where-to-look")
+def where_to_look(
+    session: SessionDep,
+    matcher: MatcherDep,
+    visitor: Annotated[Visitor, Depends(auth.visitor("overlay.read"))],
+    shipment_id: Annotated[str, SHIPMENT_ID],
+) -> Overlay:
+    """The x-ray viewer's where-to-look layer (service.matching.where_to_look), as JSON the viewer draws."""
+    return inspection.where_to_look(session=session, actor=visitor.actor, matcher=matcher, shipment_id=shipment_id)
 
 
 @router.post("/shipments/{shipment_id}/examinations")

@@ -10,6 +10,7 @@ from service.api.deps import MatcherDep, SessionDep, caller
 from service.domain.actors import Actor
 from service.matching import inspection
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
+from service.matching.overlays import Overlay
 from service.matching.verdicts import VerdictView
 
 router = APIRouter(prefix="/v1", tags=["matching"])
@@ -27,6 +28,17 @@ def read_verdict(
     actor: Annotated[Actor, Depends(caller("verdict.read"))],
 ) -> VerdictView:
     return inspection.verdict(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
+
+
+@router.get("/shipments/{shipment_id}/where-to-look", responses={**INSPECTORS_ONLY, 503: {"description": "off"}})
+def read_where_to_look(
+    shipment_id: str,
+    session: SessionDep,
+    matcher: MatcherDep,
+    actor: Annotated[Actor, Depends(caller("overlay.read"))],
+) -> Overlay:
+    """Which regions of the x-ray drive the mismatch and each finding (occlusion saliency), kept once computed."""
+    return inspection.where_to_look(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
 
 
 @router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY)

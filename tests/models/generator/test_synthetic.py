@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from models.generator.scenarios import NEAR
-from models.generator.synthetic import CATEGORIES, SCENARIOS, generate_shipment, write_dataset
+from models.generator.scenarios import NEAR, plan
+from models.generator.synthetic import CATEGORIES, SCENARIOS, _shipment_from_plan, generate_shipment, write_dataset
 
 
 def _files(root: Path) -> dict[str, str]:
@@ -102,3 +104,23 @@ def test_the_listing_alone_is_the_listing_of_the_rendered_shipment() -> None:
             shipment.declared_weight_kg,
             shipment.declared_value,
         )
+
+
+def test_a_concealment_reports_where_its_concealed_item_lies() -> None:
+    """The mask is where the x-ray differs from the same parcel packed and scanned without the item (when the
+    item fits inside the declared goods' footprint, the parcel is otherwise the same to the pixel)."""
+    confined = 0
+    for index in range(8):
+        s = generate_shipment(seed=4, index=index, size=128, scenario="concealment")
+        assert s.concealed is not None and s.concealed.shape == (128, 128) and s.concealed.any()
+        rng = np.random.default_rng(np.random.SeedSequence([4, index, 0]))
+        bare = _shipment_from_plan(dataclasses.replace(plan(rng, "concealment"), hidden=None), 4, index, 128)
+        assert bare.concealed is None
+        differs = np.abs(np.asarray(s.xray, np.int16) - np.asarray(bare.xray, np.int16)).max(axis=2) > 8
+        near = cv2.dilate(s.concealed.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        if (differs & ~near).sum() > 2:
+            continue  # the item did not fit: the carton grew around it and everything moved
+        confined += 1
+        assert (s.concealed & differs).sum() >= 0.9 * s.concealed.sum()
+    assert confined >= 3
+    assert generate_shipment(seed=4, index=0, size=64, scenario="match").concealed is None

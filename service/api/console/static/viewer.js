@@ -1,7 +1,7 @@
 // The image viewers of the shipment page: zoom and pan for both images; for the x-ray, the display
 // functions screeners expect: negative, contrast, and one material class at a time from the scanner's
 // pseudo-colour (orange organic, green inorganic or mixed, blue metal).
-// Everything on the stage (the canvas, and any overlay layer added to it later) zooms and pans together.
+// Everything on the stage (the canvas, and the where-to-look layer) zooms and pans together.
 
 const MAX_ZOOM = 32;
 
@@ -162,6 +162,89 @@ class Viewer {
   }
 }
 
+// Where to look: the server's occlusion saliency grid (service/matching/where_to_look.py) as a layer on
+// the stage, so it zooms and pans with the x-ray. Each cell is CELL_PX canvas pixels; the layer is
+// stretched over the whole image. Heat is red, its opacity proportional to the cell's share of the map's
+// peak; the hottest cell is ringed in yellow.
+const CELL_PX = 8;
+const MAX_ALPHA = 170;
+
+export function hottest(cells) {
+  let best = [0, 0];
+  cells.forEach((row, r) => row.forEach((v, c) => { if (v > cells[best[0]][best[1]]) best = [r, c]; }));
+  return best;
+}
+
+export function paintHeat(cells, peak, target) {
+  const n = cells.length, side = n * CELL_PX;
+  const [hr, hc] = hottest(cells);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const r = Math.floor(y / CELL_PX), c = Math.floor(x / CELL_PX), i = 4 * (y * side + x);
+      const ring = peak > 0 && r === hr && c === hc
+        && (x % CELL_PX === 0 || y % CELL_PX === 0 || x % CELL_PX === CELL_PX - 1 || y % CELL_PX === CELL_PX - 1);
+      const share = peak > 0 ? Math.max(0, cells[r][c]) / peak : 0;
+      [target[i], target[i + 1], target[i + 2], target[i + 3]] = ring ? [255, 220, 0, 255]
+        : [220, 20, 20, Math.round(MAX_ALPHA * share)];
+    }
+  }
+}
+
+export class WhereToLook {
+  constructor(figure, toggle) {
+    this.figure = figure;
+    this.toggle = toggle;
+    this.choice = figure.querySelector("[data-overlay-map]");
+    this.note = figure.querySelector("[data-overlay-note]");
+    this.layer = document.createElement("canvas");
+    this.layer.className = "layer where-to-look";
+    this.layer.hidden = true;
+    figure.querySelector(".stage").append(this.layer);
+    toggle.addEventListener("change", () => this.show());
+    this.choice.addEventListener("change", () => this.draw());
+  }
+
+  show() {
+    this.layer.hidden = this.choice.hidden = !this.toggle.checked;
+    if (this.toggle.checked && !this.loading) this.loading = this.load();  // fetched once, however often toggled
+  }
+
+  async load() {
+    this.note.textContent = "computing where to look…";
+    const answer = await fetch(this.toggle.dataset.overlay, { credentials: "same-origin" });
+    if (!answer.ok) {
+      this.note.textContent = "where to look could not be computed";
+      this.loading = null;  // the next toggle asks again
+      return;
+    }
+    this.overlay = await answer.json();
+    if (!this.overlay.maps.length) {
+      this.note.textContent = "nothing to show: no listing photo and no findings to explain";
+      return;
+    }
+    for (const map of this.overlay.maps) {
+      this.choice.append(new Option(map.label, map.key, false, map.key === this.overlay.shown));
+    }
+    this.draw();
+  }
+
+  draw() {
+    if (!this.overlay) return;
+    const map = this.overlay.maps.find((m) => m.key === this.choice.value);
+    const side = map.cells.length * CELL_PX;
+    this.layer.width = this.layer.height = side;
+    const context = this.layer.getContext("2d");
+    const image = context.createImageData(side, side);
+    paintHeat(map.cells, map.peak, image.data);
+    context.putImageData(image, 0, 0);
+    this.figure.dataset.overlay = map.key;
+    this.note.textContent = `${map.label}: the redder the cell, the more greying it out changes this `
+      + `(peak ${map.peak.toFixed(3)}); the yellow ring marks the most`;
+  }
+}
+
 for (const figure of document.querySelectorAll("figure.viewer[data-src]")) {
   new Viewer(figure);
+  const toggle = figure.querySelector("[data-overlay]");
+  if (toggle) new WhereToLook(figure, toggle);
 }
