@@ -139,9 +139,23 @@ def xray_pixel(page: Page) -> list[int]:
 
 
 def toggle_where_to_look_overlay(page: Page) -> None:
-    """TODO(issue 19, where-to-look overlay): the overlay toggle is being built on another branch; wire this
-    step when it lands: switch the overlay on, wait until its layer is drawn on the x-ray's stage and visible,
-    switch it off again. Called at its place in the inspector's walk below."""
+    """Switch the x-ray's where-to-look overlay on: its layer is drawn on the stage (so it zooms and pans with
+    the scan), the map shown is named, a map can be chosen; switched off, the layer hides."""
+    xray = "figure.viewer[data-kind=xray]"
+    page.check(f"{xray} input[data-overlay]")
+    page.wait_for_selector(f"{xray}[data-overlay]", timeout=120_000)  # set once a map is drawn (computed on request)
+    layer = page.locator(f"{xray} .stage canvas.where-to-look")
+    assert layer.is_visible()
+    drawn = layer.evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return [c.width, n]; }"
+    )
+    assert drawn[0] > 0 and drawn[1] > 0, drawn  # a sized layer with painted cells
+    choices = page.locator(f"{xray} select[data-overlay-map] option").evaluate_all("os => os.map(o => o.value)")
+    assert page.get_attribute(xray, "data-overlay") in choices and "mismatch" in choices, choices
+    assert "yellow ring" in page.inner_text(f"{xray} [data-overlay-note]")
+    page.uncheck(f"{xray} input[data-overlay]")
+    assert layer.is_hidden()
 
 
 def test_an_inspector_works_the_queue_in_a_browser(context: BrowserContext, running_demo: Demo) -> None:
