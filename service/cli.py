@@ -50,11 +50,27 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL only for >1)")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="worker processes; more than 1 needs PostgreSQL and matching off", min=1)
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (data in SCANMATCH_DATA_DIR, database at SCANMATCH_DATABASE_URL)."""
     settings = Settings()
     if workers > 1:
+        if settings.resolved_database_url.startswith("sqlite"):
+            raise typer.BadParameter(
+                "several worker processes need PostgreSQL (set SCANMATCH_DATABASE_URL): SQLite takes one writer",
+                param_hint="--workers",
+            )
+        if settings.matching.enabled:
+            # Each process would hold its own FAISS indexes over the same files: they diverge, and a picture
+            # or x-ray reused through another worker goes unflagged. Issue 21 splits the roles.
+            raise typer.BadParameter(
+                "several worker processes cannot share the image matching (each would keep its own indexes and "
+                "miss reuse across workers): serve with --workers 1, or turn matching off "
+                "(SCANMATCH_MATCHING__ENABLED=false) for intake-only workers",
+                param_hint="--workers",
+            )
         uvicorn.run("service.api.asgi:app", host=host, port=port, workers=workers, log_config=None)
     else:
         from service.api.app import create_app

@@ -62,6 +62,17 @@ def test_bad_input_gets_a_clear_error_and_exit_code(tmp_path: Path, database_url
     assert unknown.returncode == 2 and "no such key" in unknown.stderr
 
 
+def test_serve_refuses_several_workers_it_cannot_run_safely(tmp_path: Path, database_url: str) -> None:
+    """Several processes each with their own FAISS indexes over the same files diverge and miss reuse across
+    workers (issue 20): refused at once, with what to do, before anything starts."""
+    sqlite = f"sqlite:///{tmp_path / 'one.db'}"
+    refused = scanmatch("serve", "--workers", "2", data_dir=tmp_path, database_url=sqlite)
+    assert refused.returncode == 2 and "need PostgreSQL" in refused.stderr, refused.stderr
+    if database_url.startswith("postgresql"):
+        shared = scanmatch("serve", "--workers", "2", data_dir=tmp_path, database_url=database_url)
+        assert shared.returncode == 2 and "SCANMATCH_MATCHING__ENABLED=false" in shared.stderr, shared.stderr
+
+
 def test_reindex_and_calibrate(matching_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from service.db.engine import make_engine, make_session_factory
     from service.domain import filings, participants
