@@ -17,6 +17,8 @@ from service.domain.errors import (
     MatchingUnavailable,
     NotAuthenticated,
     NotFound,
+    PartRejected,
+    PartTooLarge,
     TransmissionConflict,
 )
 
@@ -26,11 +28,13 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     TransmissionConflict: 409,
     ImageTooLarge: 413,
+    PartTooLarge: 413,
     FilingInvalid: 422,
     ImageRejected: 422,
     KeyProblem: 422,
     InvalidQuery: 422,
     MatchingUnavailable: 503,
+    PartRejected: 400,
 }
 
 
@@ -46,7 +50,7 @@ async def domain_error(_request: Request, error: Exception) -> JSONResponse:
     body: dict[str, object] = {"error": error.code, "message": error.message}
     if isinstance(error, FilingInvalid):
         body["errors"] = [{"path": e.path, "message": e.message, "type": e.type} for e in error.errors]
-    if isinstance(error, ImageRejected):
+    if isinstance(error, PartRejected):
         body["part"] = error.part
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
     return JSONResponse(body, status_code=status_of(error), headers=headers)

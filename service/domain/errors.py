@@ -45,14 +45,24 @@ class InvalidQuery(DomainError):
     code = "invalid_query"
 
 
-class ImageRejected(DomainError):
-    """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
+class PartRejected(DomainError):
+    """A part of a multipart transmission cannot be accepted as sent; the answer names the part."""
 
-    code = "image_rejected"
+    code = "part_rejected"
 
     def __init__(self, part: str, message: str) -> None:
         super().__init__(f"{part}: {message}")
         self.part = part
+
+
+class PartTooLarge(PartRejected):
+    code = "part_too_large"
+
+
+class ImageRejected(PartRejected):
+    """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
+
+    code = "image_rejected"
 
 
 class ImageTooLarge(ImageRejected):

@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringCons
 from service.domain.actors import CARRIER_LIKE, CarrierLike, FilerRole
 
 IMAGE_PARTS = ("security_scan", "product_picture")
+# The `filing` part's JSON: a complete filing with every optional element at its longest is ~40 kB
+# and nests 3 levels (filing > party > address); anything far past that is not a filing.
+MAX_FILING_BYTES = 256 * 1024
+MAX_FILING_DEPTH = 8
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,10 +24,13 @@ from service.domain.errors import (
     FilingInvalid,
     Forbidden,
     NotFound,
+    PartTooLarge,
     TransmissionConflict,
 )
 from service.domain.filing_schema import (
     IMAGE_PARTS,
+    MAX_FILING_BYTES,
+    MAX_FILING_DEPTH,
     CarrierFiling,
     Filing,
     MarketplaceFiling,
@@ -58,10 +61,7 @@ class Accepted:
 
 def parse(raw: str | bytes, parts: set[str]) -> Filing:
     """Validate a filing's JSON together with the image parts that came with it; list every problem."""
-    try:
-        data = json.loads(raw)
-    except ValueError as error:
-        raise FilingInvalid([FieldError("filing", f"not valid JSON: {error}", "json_invalid")]) from None
+    data = _json(raw)
     if not isinstance(data, dict):
         raise FilingInvalid([FieldError("filing", "must be a JSON object", "object_type")])
     errors: list[FieldError] = []
@@ -76,6 +76,37 @@ def parse(raw: str | bytes, parts: set[str]) -> Filing:
         raise FilingInvalid(errors)
     assert isinstance(filing, CarrierFiling | MarketplaceFiling)
     return filing
+
+
+def _json(raw: str | bytes) -> Any:
+    """The filing's JSON, bounded in bytes and depth before anything is built from it."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_FILING_BYTES:
+        raise PartTooLarge("filing", f"{size:,} bytes is over the limit of {MAX_FILING_BYTES:,} bytes for a filing")
+    too_deep = FilingInvalid([FieldError("filing", f"nested deeper than {MAX_FILING_DEPTH} levels", "json_too_deep")])
+    try:
+        # pydantic-core's parser stops at its own recursion limit, so no input can exhaust the stack here.
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as error:
+        if "recursion limit" in str(error):
+            raise too_deep from None
+        raise FilingInvalid([FieldError("filing", f"not valid JSON: {error}", "json_invalid")]) from None
+    if _depth(data) > MAX_FILING_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects deep `value` nests, found without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _part_errors(data: dict[str, Any], parts: set[str]) -> list[FieldError]:
