@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from service.domain import audit
+from service.domain.actors import Actor
 from service.domain.errors import (
     DomainError,
     FilingInvalid,
@@ -13,6 +16,7 @@ from service.domain.errors import (
     ImageRejected,
     ImageTooLarge,
     InvalidQuery,
+    InvalidRequest,
     KeyProblem,
     MatchingUnavailable,
     NotAuthenticated,
@@ -33,6 +37,7 @@ STATUS: dict[type[DomainError], int] = {
     ImageRejected: 422,
     KeyProblem: 422,
     InvalidQuery: 422,
+    InvalidRequest: 422,
     MatchingUnavailable: 503,
     PartRejected: 400,
 }
@@ -56,14 +61,33 @@ async def domain_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status_of(error), headers=headers)
 
 
-async def request_invalid(_request: Request, error: Exception) -> JSONResponse:
+async def request_invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
         {"path": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"], "type": e["type"]}
         for e in error.errors()
     ]
     message = f"the request has {len(errors)} problem(s): {', '.join(e['path'] for e in errors)}"
+    await audit_refused(request, InvalidRequest(message))
     return JSONResponse({"error": "invalid_request", "message": message, "errors": errors}, status_code=422)
+
+
+async def audit_refused(request: Request, error: InvalidRequest) -> None:
+    """Audit a request its schema refused after the caller was known (service.api.deps.remember_caller).
+
+    Only the message is kept: the refused values themselves (an overlong id, a NUL) may not fit the
+    audit trail's columns, which is why they were refused.
+    """
+    actor: Actor | None = getattr(request.state, "actor", None)
+    action: str | None = getattr(request.state, "action", None)
+    if actor is None or action is None:
+        return
+
+    def write() -> None:
+        with request.app.state.sessions() as session:
+            audit.refuse(session, error, actor=actor, action=action)
+
+    await run_in_threadpool(write)
 
 
 def install(app: FastAPI) -> None:

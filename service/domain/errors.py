@@ -45,6 +45,12 @@ class InvalidQuery(DomainError):
     code = "invalid_query"
 
 
+class InvalidRequest(DomainError):
+    """A request its schema refused (a path, query, header or body value): raised by the API layer's validation."""
+
+    code = "invalid_request"
+
+
 class PartRejected(DomainError):
     """A part of a multipart transmission cannot be accepted as sent; the answer names the part."""
 

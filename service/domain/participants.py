@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
+from service.domain import limits
 from service.domain.access import ADMINS, audited, require
 from service.domain.actors import FILER_ROLES, ROLES, Actor, Principal
 from service.domain.errors import KeyProblem, NotAuthenticated, NotFound
@@ -52,6 +53,8 @@ def create_key(session: Session, *, role: str, name: str) -> IssuedKey:
     name = name.strip()
     if not name:
         raise KeyProblem("a participant name is needed")
+    if (problem := limits.problem(name, max_length=limits.NAME_MAX)) is not None:
+        raise KeyProblem(f"the participant name {problem}")
     participant = session.scalar(select(Participant).where(Participant.name == name, Participant.role == role))
     if participant is None:
         participant = Participant(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import AuditEvent, Filing
+from service.domain import participants
+from service.domain.errors import KeyProblem
 from service.domain.filing_schema import MAX_FILING_BYTES
-from tests.support import auth, carrier_filing, image_bytes, multipart
+from tests.support import auth, carrier_filing, image_bytes, marketplace_filing, multipart
 
 
 def stored_files(settings) -> list[Path]:  # type: ignore[no-untyped-def]
@@ -59,3 +63,93 @@ def test_oversized_filing_json_is_refused_naming_the_part(client, keys, settings
     # The same filing within the limit is taken.
     taken = client.post("/v1/filings", files=multipart(filing, security_scan=image_bytes()), headers=auth(carrier))
     assert taken.status_code == 201
+
+
+NUL_FIELDS = [
+    ("carrier", ("identifiers", "tracking_number")),
+    ("carrier", ("identifiers", "house_bill")),
+    ("carrier", ("transmission_id",)),
+    ("marketplace", ("seller_id",)),
+    ("carrier", ("enhanced_description",)),
+]
+
+
+@pytest.mark.parametrize(("role", "path"), NUL_FIELDS, ids=[".".join(p) for _, p in NUL_FIELDS])
+def test_nul_in_a_filed_string_is_refused_alike_on_both_backends(  # type: ignore[no-untyped-def]
+    client, keys, settings, session: Session, role: str, path: tuple[str, ...]
+) -> None:
+    filer = keys(role)
+    build = carrier_filing if role == "carrier" else marketplace_filing
+    filing = build(filer.originator_code)
+    *parents, leaf = path
+    node = filing
+    for parent in parents:
+        node = node[parent]
+    node[leaf] = "T\x001"
+    part = "security_scan" if role == "carrier" else "product_picture"
+    response = client.post("/v1/filings", files=multipart(filing, **{part: image_bytes()}), headers=auth(filer))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_filing"
+    assert [e["path"] for e in response.json()["errors"]] == [".".join(["filing", *path])]
+    assert stored_files(settings) == []
+    assert refusals(session, "filing.create") == ["invalid_filing"]
+
+
+def test_nul_in_a_filing_element_name_is_refused_and_audited(client, keys, session: Session) -> None:
+    carrier = keys("carrier")
+    filing = carrier_filing(carrier.originator_code)
+    filing["identifiers"]["tracking\x00number"] = "T2"
+    response = client.post("/v1/filings", files=multipart(filing), headers=auth(carrier))
+    assert response.status_code == 422 and response.json()["error"] == "invalid_filing"
+    assert refusals(session, "filing.create") == ["invalid_filing"]
+
+
+@pytest.mark.parametrize("name", ["Fast\x00Freight", "F" * 250], ids=["nul", "250 characters"])
+def test_key_names_that_cannot_be_stored_are_refused_and_audited(client, keys, session: Session, name: str) -> None:
+    admin = keys("admin")
+    response = client.post("/v1/keys", json={"role": "carrier", "name": name}, headers=auth(admin))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request" and response.json()["errors"][0]["path"] == "name"
+    assert refusals(session, "key.create") == ["invalid_request"]
+    # The CLI and the console reach the same domain call: it refuses them too.
+    with pytest.raises(KeyProblem):
+        participants.create_key(session, role="carrier", name=name)
+
+
+BAD_IDS = {"60 characters": "shp_" + "0" * 56, "nul": "shp_0\x001", "slash-free junk": "shp_'; --"}
+ID_ROUTES = [
+    ("inspector", "GET", "/v1/shipments/{}", "shipment.read"),
+    ("carrier", "GET", "/v1/filings/{}", "filing.read"),
+    ("admin", "DELETE", "/v1/keys/{}", "key.revoke"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS.values(), ids=BAD_IDS.keys())
+@pytest.mark.parametrize(("role", "method", "route", "action"), ID_ROUTES, ids=[r[2] for r in ID_ROUTES])
+def test_ids_that_cannot_exist_answer_422_and_are_audited(  # type: ignore[no-untyped-def]
+    client, keys, session: Session, bad: str, role: str, method: str, route: str, action: str
+) -> None:
+    key = keys(role)
+    response = client.request(method, route.format(quote(bad, safe="")), headers=auth(key))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request" and set(response.json()) >= {"error", "message"}
+    assert refusals(session, action) == ["invalid_request"]
+
+
+@pytest.mark.parametrize(
+    ("role", "route", "params", "action"),
+    [
+        ("inspector", "/v1/shipments", {"tracking_number": "T\x001"}, "shipment.search"),
+        ("inspector", "/v1/shipments", {"house_bill": "H" * 101}, "shipment.search"),
+        ("admin", "/v1/audit", {"shipment_id": "shp_\x00"}, "audit.read"),
+        ("admin", "/v1/audit", {"shipment_id": "shp_" + "0" * 56}, "audit.read"),
+    ],
+    ids=["nul tracking number", "101-character house bill", "nul shipment id", "60-character shipment id"],
+)
+def test_query_values_that_cannot_be_stored_answer_422_and_are_audited(  # type: ignore[no-untyped-def]
+    client, keys, session: Session, role: str, route: str, params: dict[str, str], action: str
+) -> None:
+    response = client.get(route, params=params, headers=auth(keys(role)))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert refusals(session, action) == ["invalid_request"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Path, Request, Response, UploadFile
 
-from service.api.deps import SessionDep, SettingsDep, StoreDep, caller
+from service.api.deps import RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
 from service.domain import filings
 from service.domain.actors import Actor
 from service.domain.errors import ImageTooLarge
@@ -77,7 +77,7 @@ def create_filing(
 
 @router.get("/{filing_id}", responses={404: {"description": "no such filing of yours"}})
 def read_filing(
-    filing_id: str,
+    filing_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("filing.read"))],
 ) -> FilingView:
