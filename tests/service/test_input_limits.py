@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db.tables import AuditEvent, Filing
+from service.db.tables import AuditEvent, Filing, StoredImage
 from service.domain import participants
 from service.domain.errors import KeyProblem
 from service.domain.filing_schema import MAX_FILING_BYTES
@@ -33,6 +35,10 @@ def post_raw(client: TestClient, key: object, filing: str, **images: bytes):  # 
     files = {"filing": (None, filing, "application/json")}
     files |= {part: (f"{part}.bin", data, "application/octet-stream") for part, data in images.items()}
     return client.post("/v1/filings", files=files, headers=auth(key))
+
+
+def post(client: TestClient, key: object, filing: dict, **images: bytes):  # type: ignore[no-untyped-def]
+    return client.post("/v1/filings", files=multipart(filing, **images), headers=auth(key))
 
 
 def test_deeply_nested_filing_json_is_refused_naming_the_part(client, keys, settings, session: Session) -> None:
@@ -153,3 +159,39 @@ def test_query_values_that_cannot_be_stored_answer_422_and_are_audited(  # type:
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "invalid_request"
     assert refusals(session, action) == ["invalid_request"]
+
+
+def claiming(size: tuple[int, int], jpeg: bytes) -> bytes:
+    """`jpeg` with its frame header (SOF0) rewritten to claim `size`: the scan data stays the small image's."""
+    at = jpeg.index(b"\xff\xc0")
+    width, height = size
+    return jpeg[: at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 9 :]
+
+
+def test_a_jpeg_claiming_more_pixels_than_its_data_holds_is_refused(client, keys, settings, session: Session) -> None:
+    carrier = keys("carrier")
+    small = image_bytes("JPEG", size=(64, 48))
+    crafted = claiming((6000, 6000), small)
+    assert Image.open(io.BytesIO(crafted)).size == (6000, 6000) and len(crafted) < 7000
+    response = post(client, carrier, carrier_filing(carrier.originator_code), security_scan=crafted)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert (body["error"], body["part"]) == ("image_rejected", "security_scan")
+    assert "corrupt or truncated" in body["message"]
+    assert stored_files(settings) == [] and session.scalar(select(func.count()).select_from(StoredImage)) == 0
+    assert refusals(session, "filing.create") == ["image_rejected"]
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_jpeg_cut_short_before_its_end_marker_is_refused(client, keys, settings, progressive: bool) -> None:
+    carrier = keys("carrier")
+    out = io.BytesIO()
+    Image.open(io.BytesIO(image_bytes(size=(256, 256)))).save(out, "JPEG", progressive=progressive)
+    whole = out.getvalue()
+    # Cut mid-scan and closed with an end-of-image marker: libjpeg alone pads the rest with grey.
+    truncated = whole[: len(whole) // 2] + b"\xff\xd9"
+    refused = post(client, carrier, carrier_filing(carrier.originator_code), security_scan=truncated)
+    assert refused.status_code == 422 and "corrupt or truncated" in refused.json()["message"]
+    assert stored_files(settings) == []
+    taken = post(client, carrier, carrier_filing(carrier.originator_code), security_scan=whole)
+    assert taken.status_code == 201, taken.text
