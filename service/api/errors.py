@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from service.domain import audit
 from service.domain.actors import Actor
@@ -67,6 +70,10 @@ async def request_invalid(request: Request, error: Exception) -> JSONResponse:
         {"path": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"], "type": e["type"]}
         for e in error.errors()
     ]
+    if any(e["type"] == "json_invalid" for e in errors):
+        # Not JSON at all: a malformed body (400), not a well-formed request with bad values (422).
+        message = f"the body is not valid JSON: {error.errors()[0].get('ctx', {}).get('error', 'cannot be parsed')}"
+        return JSONResponse({"error": "malformed_body", "message": message}, status_code=400)
     message = f"the request has {len(errors)} problem(s): {', '.join(e['path'] for e in errors)}"
     await audit_refused(request, InvalidRequest(message))
     return JSONResponse({"error": "invalid_request", "message": message, "errors": errors}, status_code=422)
@@ -90,6 +97,22 @@ async def audit_refused(request: Request, error: InvalidRequest) -> None:
     await run_in_threadpool(write)
 
 
+async def http_error(_request: Request, error: Exception) -> JSONResponse:
+    """What the framework refuses itself (a body it cannot parse, an unknown route or method), in our shape."""
+    assert isinstance(error, HTTPException)
+    phrase = HTTPStatus(error.status_code).phrase
+    message = error.detail if isinstance(error.detail, str) and error.detail else phrase
+    body = {"error": phrase.lower().replace(" ", "_").replace("-", "_"), "message": message}
+    if error.status_code == 400:  # the framework could not parse the body (JSON, multipart)
+        if message == "There was an error parsing the body":  # FastAPI's words, whatever the cause
+            message = "send well-formed UTF-8 JSON, or multipart/form-data, as documented"
+        body = {"error": "malformed_body", "message": f"the body could not be parsed: {message}"}
+    if (part := getattr(error, "part", None)) is not None:  # service.api.multipart.PartOverLimit
+        body |= {"error": "part_too_large", "part": part}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, request_invalid)
+    app.add_exception_handler(HTTPException, http_error)

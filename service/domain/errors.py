@@ -65,6 +65,10 @@ class PartTooLarge(PartRejected):
     code = "part_too_large"
 
 
+class DuplicatePart(PartRejected):
+    code = "duplicate_part"
+
+
 class ImageRejected(PartRejected):
     """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from service.domain import audit, images, shipments
 from service.domain.actors import CARRIER_LIKE, Actor, Principal
 from service.domain.errors import (
     DomainError,
+    DuplicatePart,
     FieldError,
     FilingInvalid,
     Forbidden,
@@ -143,8 +145,13 @@ def accept(
     store: images.ImageStore,
     limits: ImageLimits,
     on_change: OnChange,
+    sent: Sequence[str] = (),
 ) -> Accepted:
-    """Take one transmission: everything in it is stored, with its audit record, or nothing is."""
+    """Take one transmission: everything in it is stored, with its audit record, or nothing is.
+
+    `sent` names every part as it arrived, repeats included: a part sent twice is refused, as keeping
+    either copy would silently drop the other.
+    """
     action = "filing.create"
     principal = actor.principal
     if principal is None or not principal.is_filer:
@@ -152,6 +159,7 @@ def accept(
             session, Forbidden("only carriers, brokers, forwarders and marketplaces file"), actor=actor, action=action
         )
     try:
+        _once_each(sent)
         filing = parse(filing_json, set(parts))
         _authorise(principal, filing)
         infos = {part: images.inspect(part, data, limits) for part, data in parts.items()}
@@ -167,6 +175,14 @@ def accept(
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _once_each(sent: Sequence[str]) -> None:
+    repeated = {name: n for name, n in Counter(sent).items() if n > 1}
+    if repeated:
+        name, n = next(iter(repeated.items()))
+        others = f" (and {', '.join(sorted(set(repeated) - {name}))})" if len(repeated) > 1 else ""
+        raise DuplicatePart(name, f"sent {n} times{others}; send each part once")
 
 
 def _authorise(principal: Principal, filing: Filing) -> None:

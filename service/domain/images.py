@@ -44,6 +44,9 @@ def inspect(part: str, data: bytes, limits: ImageLimits) -> ImageInfo:
                 fmt, mode, (width, height) = image.format or "", image.mode, image.size
                 if fmt not in ACCEPTED_FORMATS:
                     raise ImageRejected(part, f"{fmt or 'this'} images are not accepted; send JPEG, PNG or TIFF")
+                if (frames := getattr(image, "n_frames", 1)) > 1:
+                    # Which page would be matched is a guess the filer should not leave to us.
+                    raise ImageRejected(part, f"the {fmt} holds {frames} images (pages); send one image per part")
                 if width * height > limits.max_pixels:
                     raise ImageTooLarge(
                         part,

@@ -195,3 +195,79 @@ def test_a_jpeg_cut_short_before_its_end_marker_is_refused(client, keys, setting
     assert stored_files(settings) == []
     taken = post(client, carrier, carrier_filing(carrier.originator_code), security_scan=whole)
     assert taken.status_code == 201, taken.text
+
+
+@pytest.mark.parametrize("part", ["product_picture", "filing"])
+def test_a_part_sent_twice_is_refused_by_name(client, keys, settings, session: Session, part: str) -> None:
+    shop = keys("marketplace")
+    filing = json.dumps(marketplace_filing(shop.originator_code))
+    picture = ("p.jpg", image_bytes("JPEG", seed=1), "image/jpeg")
+    files = [("filing", (None, filing, "application/json")), ("product_picture", picture)]
+    if part == "filing":
+        files.append(("filing", (None, filing.replace('"T1"', '"T2"'), "application/json")))
+    else:
+        files.append(("product_picture", ("q.jpg", image_bytes("JPEG", seed=2), "image/jpeg")))
+    response = client.post("/v1/filings", files=files, headers=auth(shop))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert (body["error"], body["part"]) == ("duplicate_part", part)
+    assert body["message"].startswith(f"{part}: sent 2 times")
+    assert stored_files(settings) == [] and session.scalar(select(func.count()).select_from(Filing)) == 0
+    assert refusals(session, "filing.create") == ["duplicate_part"]
+
+
+@pytest.mark.parametrize("part", ["filing", "notes"])
+def test_a_text_part_over_the_form_limit_is_named(client, keys, settings, part: str) -> None:
+    carrier = keys("carrier")
+    files = multipart(carrier_filing(carrier.originator_code), security_scan=image_bytes())
+    files[part] = (None, "x" * (1024 * 1024 + 1), "text/plain")
+    response = client.post("/v1/filings", files=files, headers=auth(carrier))
+    assert response.status_code == 413, response.text
+    assert (response.json()["error"], response.json()["part"]) == ("part_too_large", part)
+    assert response.json()["message"].startswith(f"{part}: ")
+    assert stored_files(settings) == []
+
+
+EXAMINATIONS = "/v1/shipments/shp_0/examinations"
+BAD_JSON = {
+    "truncated json": b'{"role": "carrier", "name": ',
+    "not utf-8": b'{"role": "carrier", "name": "\xff"}',
+    "nested 2000 deep": b'{"name": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+}
+BAD_MULTIPART = {
+    "a part without a name": (
+        b"--xyz\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xyz--\r\n",
+        "multipart/form-data; boundary=xyz",
+    ),
+    "no boundary": (b"garbage", "multipart/form-data"),
+}
+MALFORMED = [
+    *[
+        (route, body, "application/json", name)
+        for route in ("/v1/keys", EXAMINATIONS)
+        for name, body in BAD_JSON.items()
+    ],
+    *[("/v1/filings", body, content_type, name) for name, (body, content_type) in BAD_MULTIPART.items()],
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "content", "content_type"), [m[:3] for m in MALFORMED], ids=[f"{m[0]} {m[3]}" for m in MALFORMED]
+)
+def test_malformed_bodies_answer_400_in_the_service_shape(  # type: ignore[no-untyped-def]
+    client, keys, route: str, content: bytes, content_type: str
+) -> None:
+    response = client.post(route, content=content, headers=auth(keys("admin")) | {"Content-Type": content_type})
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"error", "message"} and response.json()["error"] == "malformed_body"
+
+
+def test_a_multi_page_tiff_is_refused(client, keys, settings) -> None:
+    carrier = keys("carrier")
+    pages = [Image.open(io.BytesIO(image_bytes("PNG", seed=seed))) for seed in (1, 2)]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
+    response = post(client, carrier, carrier_filing(carrier.originator_code), security_scan=out.getvalue())
+    assert response.status_code == 422, response.text
+    assert response.json()["part"] == "security_scan" and "holds 2 images" in response.json()["message"]
+    assert stored_files(settings) == []
