@@ -27,6 +27,7 @@ from service.domain.errors import (
     PartRejected,
     PartTooLarge,
     TransmissionConflict,
+    WouldLockOut,
 )
 
 STATUS: dict[type[DomainError], int] = {
@@ -34,6 +35,7 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     TransmissionConflict: 409,
+    WouldLockOut: 409,
     ImageTooLarge: 413,
     PartTooLarge: 413,
     FilingInvalid: 422,

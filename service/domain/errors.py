@@ -87,5 +87,11 @@ class KeyProblem(DomainError):
     code = "key_problem"
 
 
+class WouldLockOut(DomainError):
+    """Revoking this key would leave no administrator able to manage keys."""
+
+    code = "would_lock_out"
+
+
 class MatchingUnavailable(DomainError):
     code = "matching_unavailable"
