@@ -17,6 +17,7 @@ from service.db.tables import AuditEvent, Filing, StoredImage
 from service.domain import participants
 from service.domain.errors import KeyProblem
 from service.domain.filing_schema import MAX_FILING_BYTES
+from tests.service.test_console import sign_in
 from tests.support import auth, carrier_filing, image_bytes, marketplace_filing, multipart
 
 
@@ -271,3 +272,20 @@ def test_a_multi_page_tiff_is_refused(client, keys, settings) -> None:
     assert response.status_code == 422, response.text
     assert response.json()["part"] == "security_scan" and "holds 2 images" in response.json()["message"]
     assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "action"),
+    [
+        ("inspector", "/console/find?q=T%001", "shipment.search"),
+        ("admin", "/console/admin/audit?shipment_id=shp_%00", "audit.read"),
+    ],
+    ids=["search", "audit trail"],
+)
+def test_console_queries_that_cannot_be_stored_are_refused_and_audited(  # type: ignore[no-untyped-def]
+    client, keys, session: Session, role: str, page: str, action: str
+) -> None:
+    assert sign_in(client, keys(role).key).status_code == 303
+    response = client.get(page)
+    assert response.status_code == 422, response.text
+    assert refusals(session, action) == ["invalid_request"]
