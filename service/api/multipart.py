@@ -44,10 +44,12 @@ class _NamingRequest(Request):
         # Starlette's own multipart branch, with the parser above; everything else is left to Starlette.
         content_type, _ = parse_options_header(self.headers.get("Content-Type"))
         if self._form is None and content_type == b"multipart/form-data":
-            limits = {"max_files": max_files, "max_fields": max_fields, "max_part_size": max_part_size}
             try:
                 async with aclosing(self.stream()) as stream:
-                    self._form = await _NamingParser(self.headers, stream, **limits).parse()  # type: ignore[arg-type]
+                    parser = _NamingParser(
+                        self.headers, stream, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
+                    )
+                    self._form = await parser.parse()
             except _OverLimit as error:
                 raise PartOverLimit(error.part, error.limit) from None
             except MultiPartException as error:

@@ -19,11 +19,11 @@ from service.settings import ImageLimits
 router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a part sent twice, or a body that is not multipart/form-data"},
     401: {"description": "missing, unknown or revoked key"},
     403: {"description": "the key may not file, or not under this originator code / filer type"},
     409: {"description": "transmission_id reused for different content"},
-    413: {"description": "an image is over the byte or pixel limit"},
-    400: {"description": "a part sent twice, or a body that is not multipart"},
+    413: {"description": "an image over the byte or pixel limit, or a part sent as text over its size limit"},
     422: {"description": "bad or missing elements, listed by path; or an image that is not JPEG/PNG/TIFF"},
 }
 

@@ -33,7 +33,12 @@ def list_keys(session: SessionDep, actor: Annotated[Actor, Depends(caller("key.l
 
 
 @router.delete(
-    "/{key_id}", responses={403: {"description": "administrators only"}, 404: {"description": "no such key"}}
+    "/{key_id}",
+    responses={
+        403: {"description": "administrators only"},
+        404: {"description": "no such key"},
+        409: {"description": "your own key, or the last administrator key: nobody could manage keys after it"},
+    },
 )
 def revoke_key(
     key_id: Annotated[str, Path(**RECORD_ID)],
