@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from asgi_correlation_id import correlation_id
 from fastapi import Depends, Header, Request
@@ -13,6 +13,7 @@ from service.domain import audit, participants
 from service.domain.actors import Actor
 from service.domain.errors import MatchingUnavailable, NotAuthenticated
 from service.domain.images import ImageStore
+from service.domain.limits import ID_MAX, ID_PATTERN
 from service.matching.matcher import Matcher
 from service.settings import Settings
 
@@ -37,10 +38,22 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ImageStore, Depends(get_store)]
 
 
+# Path and query ids the service issues (shipments, filings, keys): refused before any lookup if they could
+# not be one, so a NUL or an overlong id never reaches the database (service.domain.limits).
+RECORD_ID: dict[str, Any] = {"max_length": ID_MAX, "pattern": ID_PATTERN}
+
+
+def remember_caller(request: Request, actor: Actor, action: str) -> None:
+    """Note who asked for what, so a request its schema then refuses is audited (service.api.errors)."""
+    request.state.actor = actor
+    request.state.action = action
+
+
 def caller(action: str) -> Callable[..., Actor]:
     """A dependency authenticating the caller; a refused key is audited under `action`."""
 
     def dependency(
+        request: Request,
         session: SessionDep,
         authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
     ) -> Actor:
@@ -49,7 +62,9 @@ def caller(action: str) -> Callable[..., Actor]:
             principal = participants.authenticate(session, authorization)
         except NotAuthenticated as error:
             raise audit.refuse(session, error, actor=Actor(None, request_id), action=action) from None
-        return Actor(principal, request_id)
+        actor = Actor(principal, request_id)
+        remember_caller(request, actor, action)
+        return actor
 
     return dependency
 

@@ -35,7 +35,7 @@ def audited(
     roles: tuple[str, ...],
     action: str,
     *,
-    refusing: type[DomainError] = NotFound,
+    refusing: type[DomainError] | tuple[type[DomainError], ...] = NotFound,
     **ids: str | None,
 ) -> Iterator[dict[str, str | None]]:
     """Authorise `action` on `ids`, run the block, audit its outcome and commit.

@@ -20,6 +20,7 @@ class Principal:
     name: str
     role: str
     originator_code: str | None
+    key_id: str | None = None  # the key this request came with
 
     @property
     def is_filer(self) -> bool:

@@ -51,7 +51,8 @@ def record(
             shipment_id=shipment_id,
             filing_id=filing_id,
             image_sha256=image_sha256,
-            detail=detail,
+            # A refusal's message may quote what was refused; PostgreSQL stores no NUL in text.
+            detail=detail.replace("\x00", "\\x00") if detail is not None else None,
         )
     )
 

@@ -45,14 +45,34 @@ class InvalidQuery(DomainError):
     code = "invalid_query"
 
 
-class ImageRejected(DomainError):
-    """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
+class InvalidRequest(DomainError):
+    """A request its schema refused (a path, query, header or body value): raised by the API layer's validation."""
 
-    code = "image_rejected"
+    code = "invalid_request"
+
+
+class PartRejected(DomainError):
+    """A part of a multipart transmission cannot be accepted as sent; the answer names the part."""
+
+    code = "part_rejected"
 
     def __init__(self, part: str, message: str) -> None:
         super().__init__(f"{part}: {message}")
         self.part = part
+
+
+class PartTooLarge(PartRejected):
+    code = "part_too_large"
+
+
+class DuplicatePart(PartRejected):
+    code = "duplicate_part"
+
+
+class ImageRejected(PartRejected):
+    """The bytes of an image part cannot be accepted (not an image, unsupported, corrupt)."""
+
+    code = "image_rejected"
 
 
 class ImageTooLarge(ImageRejected):
@@ -65,6 +85,12 @@ class TransmissionConflict(DomainError):
 
 class KeyProblem(DomainError):
     code = "key_problem"
+
+
+class WouldLockOut(DomainError):
+    """Revoking this key would leave no administrator able to manage keys."""
+
+    code = "would_lock_out"
 
 
 class MatchingUnavailable(DomainError):

@@ -13,12 +13,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints, model_validator
 
 from service.domain.actors import CARRIER_LIKE, CarrierLike, FilerRole
+from service.domain.limits import IDENT_MAX, NO_CONTROL, NO_NUL
 
 IMAGE_PARTS = ("security_scan", "product_picture")
+# The `filing` part's JSON: a complete filing with every optional element at its longest is ~40 kB
+# and nests 3 levels (filing > party > address); anything far past that is not a filing.
+MAX_FILING_BYTES = 256 * 1024
+MAX_FILING_DEPTH = 8
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# No string may hold NUL (service.domain.limits); identifiers are one line and fit their String(100) columns.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NO_NUL)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000, pattern=NO_NUL)]
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=IDENT_MAX, pattern=NO_CONTROL)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./-]{5,30}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # HTS: a 4-digit heading up to a 10-digit statistical suffix, dots optional (6109.10.0012).

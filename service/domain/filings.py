@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,14 +21,18 @@ from service.domain import audit, images, shipments
 from service.domain.actors import CARRIER_LIKE, Actor, Principal
 from service.domain.errors import (
     DomainError,
+    DuplicatePart,
     FieldError,
     FilingInvalid,
     Forbidden,
     NotFound,
+    PartTooLarge,
     TransmissionConflict,
 )
 from service.domain.filing_schema import (
     IMAGE_PARTS,
+    MAX_FILING_BYTES,
+    MAX_FILING_DEPTH,
     CarrierFiling,
     Filing,
     MarketplaceFiling,
@@ -58,10 +63,7 @@ class Accepted:
 
 def parse(raw: str | bytes, parts: set[str]) -> Filing:
     """Validate a filing's JSON together with the image parts that came with it; list every problem."""
-    try:
-        data = json.loads(raw)
-    except ValueError as error:
-        raise FilingInvalid([FieldError("filing", f"not valid JSON: {error}", "json_invalid")]) from None
+    data = _json(raw)
     if not isinstance(data, dict):
         raise FilingInvalid([FieldError("filing", "must be a JSON object", "object_type")])
     errors: list[FieldError] = []
@@ -76,6 +78,37 @@ def parse(raw: str | bytes, parts: set[str]) -> Filing:
         raise FilingInvalid(errors)
     assert isinstance(filing, CarrierFiling | MarketplaceFiling)
     return filing
+
+
+def _json(raw: str | bytes) -> Any:
+    """The filing's JSON, bounded in bytes and depth before anything is built from it."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_FILING_BYTES:
+        raise PartTooLarge("filing", f"{size:,} bytes is over the limit of {MAX_FILING_BYTES:,} bytes for a filing")
+    too_deep = FilingInvalid([FieldError("filing", f"nested deeper than {MAX_FILING_DEPTH} levels", "json_too_deep")])
+    try:
+        # pydantic-core's parser stops at its own recursion limit, so no input can exhaust the stack here.
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as error:
+        if "recursion limit" in str(error):
+            raise too_deep from None
+        raise FilingInvalid([FieldError("filing", f"not valid JSON: {error}", "json_invalid")]) from None
+    if _depth(data) > MAX_FILING_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects deep `value` nests, found without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _part_errors(data: dict[str, Any], parts: set[str]) -> list[FieldError]:
@@ -112,8 +145,13 @@ def accept(
     store: images.ImageStore,
     limits: ImageLimits,
     on_change: OnChange,
+    sent: Sequence[str] = (),
 ) -> Accepted:
-    """Take one transmission: everything in it is stored, with its audit record, or nothing is."""
+    """Take one transmission: everything in it is stored, with its audit record, or nothing is.
+
+    `sent` names every part as it arrived, repeats included: a part sent twice is refused, as keeping
+    either copy would silently drop the other.
+    """
     action = "filing.create"
     principal = actor.principal
     if principal is None or not principal.is_filer:
@@ -121,6 +159,7 @@ def accept(
             session, Forbidden("only carriers, brokers, forwarders and marketplaces file"), actor=actor, action=action
         )
     try:
+        _once_each(sent)
         filing = parse(filing_json, set(parts))
         _authorise(principal, filing)
         infos = {part: images.inspect(part, data, limits) for part, data in parts.items()}
@@ -136,6 +175,14 @@ def accept(
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _once_each(sent: Sequence[str]) -> None:
+    repeated = {name: n for name, n in Counter(sent).items() if n > 1}
+    if repeated:
+        name, n = next(iter(repeated.items()))
+        others = f" (and {', '.join(sorted(set(repeated) - {name}))})" if len(repeated) > 1 else ""
+        raise DuplicatePart(name, f"sent {n} times{others}; send each part once")
 
 
 def _authorise(principal: Principal, filing: Filing) -> None:

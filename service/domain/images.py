@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
 from service.domain.errors import ImageRejected, ImageTooLarge, NotFound
@@ -43,6 +44,9 @@ def inspect(part: str, data: bytes, limits: ImageLimits) -> ImageInfo:
                 fmt, mode, (width, height) = image.format or "", image.mode, image.size
                 if fmt not in ACCEPTED_FORMATS:
                     raise ImageRejected(part, f"{fmt or 'this'} images are not accepted; send JPEG, PNG or TIFF")
+                if (frames := getattr(image, "n_frames", 1)) > 1:
+                    # Which page would be matched is a guess the filer should not leave to us.
+                    raise ImageRejected(part, f"the {fmt} holds {frames} images (pages); send one image per part")
                 if width * height > limits.max_pixels:
                     raise ImageTooLarge(
                         part,
@@ -50,6 +54,8 @@ def inspect(part: str, data: bytes, limits: ImageLimits) -> ImageInfo:
                         f"{limits.max_pixels:,} pixels",
                     )
                 image.load()  # decode it all: a truncated or corrupt file fails here, not later
+                if fmt == "JPEG":
+                    _jpeg_whole(data, mode)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise ImageTooLarge(part, f"too many pixels to decode safely ({error})") from None
     except UnidentifiedImageError:
@@ -64,6 +70,17 @@ def inspect(part: str, data: bytes, limits: ImageLimits) -> ImageInfo:
         height=height,
         size_bytes=len(data),
     )
+
+
+def _jpeg_whole(data: bytes, mode: str) -> None:
+    """Raise ValueError unless the JPEG's compressed data runs whole to its end.
+
+    libjpeg recovers from a JPEG cut short (or whose scan ends at an early EOI) by padding it with grey,
+    and Pillow cannot tell: a 6.8 kB file then passes as a 6000x6000 image. libjpeg-turbo in strict mode
+    refuses such data; the 1/8-scale output still decodes every coefficient, at 1/64 of the memory.
+    """
+    colorspace = {"L": "gray", "CMYK": "cmyk"}.get(mode, "rgb")
+    simplejpeg.decode_jpeg(data, colorspace=colorspace, min_factor=8, strict=True)
 
 
 class ImageStore:

@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
+from service.domain import limits
 from service.domain.access import ADMINS, audited, require
 from service.domain.actors import FILER_ROLES, ROLES, Actor, Principal
-from service.domain.errors import KeyProblem, NotAuthenticated, NotFound
+from service.domain.errors import KeyProblem, NotAuthenticated, NotFound, WouldLockOut
 
 KEY_PREFIX = "smk_"
 
@@ -52,6 +53,8 @@ def create_key(session: Session, *, role: str, name: str) -> IssuedKey:
     name = name.strip()
     if not name:
         raise KeyProblem("a participant name is needed")
+    if (problem := limits.problem(name, max_length=limits.NAME_MAX)) is not None:
+        raise KeyProblem(f"the participant name {problem}")
     participant = session.scalar(select(Participant).where(Participant.name == name, Participant.role == role))
     if participant is None:
         participant = Participant(
@@ -76,11 +79,16 @@ def create_key(session: Session, *, role: str, name: str) -> IssuedKey:
     )
 
 
-def revoke_key(session: Session, key_or_id: str) -> KeyInfo:
-    """Revoke by key id (key_...) or by the key itself; revoking twice is harmless."""
+def _find(session: Session, key_or_id: str) -> ApiKey:
     row = session.scalar(select(ApiKey).where(or_(ApiKey.id == key_or_id, ApiKey.key_hash == _hash(key_or_id))))
     if row is None:
         raise KeyProblem("no such key: give the key id printed by `scanmatch keys create` or the key itself")
+    return row
+
+
+def revoke_key(session: Session, key_or_id: str) -> KeyInfo:
+    """Revoke by key id (key_...) or by the key itself; revoking twice is harmless."""
+    row = _find(session, key_or_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.commit()
@@ -131,6 +139,7 @@ def principal(session: Session, row: ApiKey) -> Principal:
         name=participant.name,
         role=participant.role,
         originator_code=participant.originator_code,
+        key_id=row.id,
     )
 
 
@@ -143,13 +152,39 @@ def issue_for(*, session: Session, actor: Actor, role: str, name: str) -> Issued
 
 
 def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
-    with audited(session, actor, ADMINS, "key.revoke") as event:
+    """An administrator revokes a key (API and console), never so that no administrator is left to manage keys."""
+    with audited(session, actor, ADMINS, "key.revoke", refusing=(NotFound, WouldLockOut)) as event:
         try:
-            info = revoke_key(session, key_id)
+            row = _find(session, key_id)
         except KeyProblem as error:
             raise NotFound(error.message) from None
+        _keep_an_administrator(session, actor, row)
+        info = revoke_key(session, row.id)
         event["detail"] = key_id
     return info
+
+
+def _keep_an_administrator(session: Session, actor: Actor, row: ApiKey) -> None:
+    if row.revoked_at is not None:
+        return  # revoking twice is harmless
+    if actor.principal is not None and row.id == actor.principal.key_id:
+        raise WouldLockOut(
+            f"{row.id} is the key you are using: revoke it with another administrator's key, "
+            "so that whoever revokes it can still manage keys"
+        )
+    if session.get_one(Participant, row.participant_id).role not in ADMINS:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(ApiKey)
+        .join(Participant, Participant.id == ApiKey.participant_id)
+        .where(Participant.role.in_(ADMINS), ApiKey.revoked_at.is_(None), ApiKey.id != row.id)
+    )
+    if not others:
+        raise WouldLockOut(
+            f"{row.id} is the last administrator key: issue another one first "
+            "(`scanmatch keys create --role admin --name NAME`)"
+        )
 
 
 def list_for(*, session: Session, actor: Actor) -> list[KeyInfo]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models.encoders.taxonomy import TAXONOMY
 from service.db.tables import Examination, Filing, FilingImage
 from service.domain import shipments
+from service.domain.limits import NO_NUL
 from service.matching import timeline, verdicts
 from service.matching.matcher import Matcher
 
@@ -24,7 +25,7 @@ class ExaminationIn(BaseModel):
     found_category: str | None = Field(
         default=None, pattern=r"^[a-z][a-z0-9_]{1,59}$", description="what the parcel held, e.g. kitchen_knife"
     )
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=5000, pattern=NO_NUL)
 
     @field_validator("found_category", "notes", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.api import errors
 from service.api.console import admin, auth, pages, routes
-from service.domain.errors import DomainError, NotAuthenticated
+from service.domain.errors import DomainError, InvalidRequest, NotAuthenticated
 
 
 def _in_console(request: Request) -> bool:
@@ -47,6 +47,7 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors())
     message = f"the form has problems: {problems}"
+    await errors.audit_refused(request, InvalidRequest(message))
     return pages.render(request, "error.html", visitor=None, status_code=422, message=message)
 
 

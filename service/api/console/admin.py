@@ -14,6 +14,7 @@ from service.api.console.routes import see_other
 from service.api.deps import SessionDep
 from service.domain import participants, reads
 from service.domain.actors import ROLES
+from service.domain.limits import ID_MAX, NO_CONTROL
 from service.domain.participants import IssuedKey
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
@@ -76,7 +77,7 @@ def audit_trail(
     request: Request,
     session: SessionDep,
     visitor: Annotated[Visitor, Depends(auth.visitor("audit.read"))],
-    shipment_id: Annotated[str, Query(max_length=40)] = "",
+    shipment_id: Annotated[str, Query(max_length=ID_MAX, pattern=NO_CONTROL)] = "",
 ) -> HTMLResponse:
     """A shipment's audit trail (under every id merged into it), newest first; without an id, the latest events."""
     shipment_id = shipment_id.strip()

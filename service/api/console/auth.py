@@ -11,7 +11,7 @@ from asgi_correlation_id import correlation_id
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
-from service.api.deps import SessionDep
+from service.api.deps import SessionDep, remember_caller
 from service.domain import audit, console_sessions
 from service.domain.actors import Actor
 from service.domain.errors import Forbidden, NotAuthenticated
@@ -39,7 +39,9 @@ def visitor(action: str) -> Callable[..., Visitor]:
             signed_in = console_sessions.current(session, token)
         except NotAuthenticated as error:
             raise audit.refuse(session, error, actor=Actor(None, correlation_id.get()), action=action) from None
-        return Visitor(Actor(signed_in.principal, correlation_id.get()), signed_in.csrf_token, token or "")
+        actor = Actor(signed_in.principal, correlation_id.get())
+        remember_caller(request, actor, action)
+        return Visitor(actor, signed_in.csrf_token, token or "")
 
     return dependency
 

@@ -16,6 +16,7 @@ from service.api.console.images import for_browser
 from service.api.deps import MatcherDep, SessionDep, SettingsDep, StoreDep
 from service.domain import console_sessions, reads
 from service.domain.access import INSPECTORS
+from service.domain.limits import IDENT_MAX, NO_CONTROL
 from service.matching import checks, inspection
 from service.matching.examinations import ExaminationIn, Outcome
 from service.matching.gallery import THREATS
@@ -125,7 +126,7 @@ def find(
     request: Request,
     session: SessionDep,
     visitor: Annotated[Visitor, Depends(auth.visitor("shipment.search"))],
-    q: Annotated[str, Query(max_length=100)] = "",
+    q: Annotated[str, Query(max_length=IDENT_MAX, pattern=NO_CONTROL)] = "",
 ) -> Response:
     """A shipment by tracking number, house bill or master bill (a master bill may name several)."""
     q = q.strip()

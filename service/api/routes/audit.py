@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.deps import SessionDep, caller
+from service.api.deps import RECORD_ID, SessionDep, caller
 from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.audit import AuditRecord
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def read_audit(
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("audit.read"))],
-    shipment_id: Annotated[str | None, Query(max_length=40)] = None,
+    shipment_id: Annotated[str | None, Query(**RECORD_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditRecord]:
     return reads.audit_trail(session=session, actor=actor, shipment_id=shipment_id, limit=limit)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Path, Request, Response, UploadFile
 
-from service.api.deps import SessionDep, SettingsDep, StoreDep, caller
+from service.api.deps import RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
+from service.api.multipart import IntakeRoute
 from service.domain import filings
 from service.domain.actors import Actor
 from service.domain.errors import ImageTooLarge
@@ -15,22 +16,24 @@ from service.domain.shipments import FilingView
 from service.matching import refresh, verdicts
 from service.settings import ImageLimits
 
-router = APIRouter(prefix="/v1/filings", tags=["filings"])
+router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a part sent twice, or a body that is not multipart/form-data"},
     401: {"description": "missing, unknown or revoked key"},
     403: {"description": "the key may not file, or not under this originator code / filer type"},
     409: {"description": "transmission_id reused for different content"},
-    413: {"description": "an image is over the byte or pixel limit"},
+    413: {"description": "an image over the byte or pixel limit, or a part sent as text over its size limit"},
     422: {"description": "bad or missing elements, listed by path; or an image that is not JPEG/PNG/TIFF"},
 }
 
 
-async def _part_names(request: Request) -> set[str]:
-    return {name for name in (await request.form()) if name != "filing"}
+async def _part_names(request: Request) -> list[str]:
+    """Every part's name as sent, repeats included (a form keeps only one value per name)."""
+    return [name for name, _ in (await request.form()).multi_items()]
 
 
-def _parts(uploads: dict[str, UploadFile | None], names: set[str], limits: ImageLimits) -> dict[str, bytes]:
+def _parts(uploads: dict[str, UploadFile | None], sent: list[str], limits: ImageLimits) -> dict[str, bytes]:
     parts: dict[str, bytes] = {}
     for part, upload in uploads.items():
         if upload is None:
@@ -39,7 +42,7 @@ def _parts(uploads: dict[str, UploadFile | None], names: set[str], limits: Image
             raise ImageTooLarge(part, f"{upload.size:,} bytes is over the limit of {limits.max_bytes:,} bytes")
         parts[part] = upload.file.read(limits.max_bytes + 1)
     # Unknown parts reach the domain as empty bytes so they are listed with the filing's other problems.
-    return parts | {name: b"" for name in names - set(IMAGE_PARTS)}
+    return parts | {name: b"" for name in set(sent) - {"filing", *IMAGE_PARTS}}
 
 
 @router.post("", status_code=201, responses={200: {"description": "a retry: the earlier receipt"}, **ERRORS})
@@ -51,7 +54,7 @@ def create_filing(
     settings: SettingsDep,
     store: StoreDep,
     actor: Annotated[Actor, Depends(caller("filing.create"))],
-    part_names: Annotated[set[str], Depends(_part_names)],
+    part_names: Annotated[list[str], Depends(_part_names)],
     filing: Annotated[str, Form(description="the filing, as JSON (schema: CarrierFiling or MarketplaceFiling)")],
     security_scan: Annotated[UploadFile | None, File(description="x-ray image (carriers)")] = None,
     product_picture: Annotated[UploadFile | None, File(description="product picture (marketplaces)")] = None,
@@ -65,6 +68,7 @@ def create_filing(
         store=store,
         limits=settings.images,
         on_change=verdicts.invalidate,  # matching on or off: a restarted matcher must not serve a stale verdict
+        sent=part_names,
     )
     matcher = getattr(request.app.state, "matcher", None)
     if matcher is not None and accepted.created:
@@ -77,7 +81,7 @@ def create_filing(
 
 @router.get("/{filing_id}", responses={404: {"description": "no such filing of yours"}})
 def read_filing(
-    filing_id: str,
+    filing_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("filing.read"))],
 ) -> FilingView:

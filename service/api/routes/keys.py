@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
 
-from service.api.deps import SessionDep, caller
+from service.api.deps import RECORD_ID, SessionDep, caller
 from service.domain import participants
 from service.domain.actors import Actor
+from service.domain.limits import ROLE_MAX, Name
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 
 class KeyRequest(BaseModel):
-    role: str
-    name: str
+    role: str = Field(max_length=ROLE_MAX)
+    name: Name
 
 
 @router.post("", status_code=201, responses={403: {"description": "administrators only"}})
@@ -32,9 +33,16 @@ def list_keys(session: SessionDep, actor: Annotated[Actor, Depends(caller("key.l
 
 
 @router.delete(
-    "/{key_id}", responses={403: {"description": "administrators only"}, 404: {"description": "no such key"}}
+    "/{key_id}",
+    responses={
+        403: {"description": "administrators only"},
+        404: {"description": "no such key"},
+        409: {"description": "your own key, or the last administrator key: nobody could manage keys after it"},
+    },
 )
 def revoke_key(
-    key_id: str, session: SessionDep, actor: Annotated[Actor, Depends(caller("key.revoke"))]
+    key_id: Annotated[str, Path(**RECORD_ID)],
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(caller("key.revoke"))],
 ) -> participants.KeyInfo:
     return participants.revoke_for(session=session, actor=actor, key_id=key_id)

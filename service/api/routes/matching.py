@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
-from service.api.deps import MatcherDep, SessionDep, caller
+from service.api.deps import RECORD_ID, MatcherDep, SessionDep, caller
 from service.domain.actors import Actor
 from service.matching import inspection
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
@@ -22,7 +22,7 @@ INSPECTORS_ONLY: dict[int | str, dict[str, Any]] = {
 
 @router.get("/shipments/{shipment_id}/verdict", responses={**INSPECTORS_ONLY, 503: {"description": "matching off"}})
 def read_verdict(
-    shipment_id: str,
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
     matcher: MatcherDep,
     actor: Annotated[Actor, Depends(caller("verdict.read"))],
@@ -43,7 +43,7 @@ def read_where_to_look(
 
 @router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY)
 def record_examination(
-    shipment_id: str,
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
     body: ExaminationIn,
     session: SessionDep,
     matcher: MatcherDep,

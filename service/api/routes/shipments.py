@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
-from service.api.deps import SessionDep, caller, get_matcher
+from service.api.deps import RECORD_ID, SessionDep, caller, get_matcher
 from service.domain import reads
 from service.domain.actors import Actor
+from service.domain.limits import IDENT_MAX, NO_CONTROL
 from service.domain.shipments import ShipmentView
 from service.matching import inspection
 from service.matching.queue import DECISIONS, QueueItem
@@ -25,15 +26,19 @@ def search_shipments(
     request: Request,
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("shipment.search"))],
-    tracking_number: Annotated[str | None, Query(max_length=100)] = None,
-    house_bill: Annotated[str | None, Query(max_length=100)] = None,
-    master_bill: Annotated[str | None, Query(max_length=100)] = None,
+    tracking_number: Annotated[str | None, Query(max_length=IDENT_MAX, pattern=NO_CONTROL)] = None,
+    house_bill: Annotated[str | None, Query(max_length=IDENT_MAX, pattern=NO_CONTROL)] = None,
+    master_bill: Annotated[str | None, Query(max_length=IDENT_MAX, pattern=NO_CONTROL)] = None,
     order: Annotated[Literal["risk"] | None, Query(description="`risk`: the inspectors' queue")] = None,
     status: Annotated[Literal["pending", "all"], Query(description="pending: not yet examined")] = "all",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, description="queue: skip this many shipments (paging)")] = 0,
-    decision: Annotated[str | None, Query(description=f"queue: only this decision ({', '.join(DECISIONS)})")] = None,
-    check: Annotated[str | None, Query(description="queue: only shipments failing this check (docs/checks.md)")] = None,
+    decision: Annotated[
+        str | None, Query(max_length=40, description=f"queue: only this decision ({', '.join(DECISIONS)})")
+    ] = None,
+    check: Annotated[
+        str | None, Query(max_length=40, description="queue: only shipments failing this check (docs/checks.md)")
+    ] = None,
 ) -> list[ShipmentView] | list[QueueItem]:
     """Find shipments by identifier, or (`order=risk`) list the queue ranked by risk."""
     if order == "risk":
@@ -54,7 +59,7 @@ def search_shipments(
 
 @router.get("/{shipment_id}", responses={403: {"description": "inspectors only"}, 404: {"description": "unknown"}})
 def read_shipment(
-    shipment_id: str,
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("shipment.read"))],
 ) -> ShipmentView:

@@ -70,6 +70,7 @@ def test_bad_examinations_are_refused(matching_client: TestClient, keys: Any) ->
     )
     assert carrier.status_code == 403
     assert audited(matching_client, keys("admin"), "examination.create") == [
+        ("invalid_request", None, "the request has 1 problem(s): outcome"),  # refused by its schema: audited too
         ("not_found", "shp_nope", "no shipment shp_nope"),
         ("forbidden", shipment_id, "carrier keys may not examination.create; it is for inspector keys"),
     ]
