@@ -32,7 +32,7 @@ def read_verdict(
 
 @router.get("/shipments/{shipment_id}/where-to-look", responses={**INSPECTORS_ONLY, 503: {"description": "off"}})
 def read_where_to_look(
-    shipment_id: str,
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
     matcher: MatcherDep,
     actor: Annotated[Actor, Depends(caller("overlay.read"))],
