@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import AuditEvent
@@ -65,8 +66,23 @@ def refuse(session: Session, error: DomainError, *, actor: Actor, action: str, *
     return error
 
 
-def events(session: Session, *, shipment_ids: list[str] | None, limit: int) -> list[AuditRecord]:
+def events(
+    session: Session,
+    *,
+    shipment_ids: list[str] | None,
+    limit: int,
+    filing_ids: Sequence[str] = (),
+    image_sha256s: Sequence[str] = (),
+) -> list[AuditRecord]:
+    """The latest events, newest first; with `shipment_ids`, those of the shipments, and of their filings and
+    images by id or hash (a refused read of an image or a filing is recorded before it is tied to a shipment)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if shipment_ids is not None:
-        query = query.where(AuditEvent.shipment_id.in_(shipment_ids))
+        query = query.where(
+            or_(
+                AuditEvent.shipment_id.in_(shipment_ids),
+                AuditEvent.filing_id.in_(list(filing_ids)),
+                AuditEvent.image_sha256.in_(list(image_sha256s)),
+            )
+        )
     return [AuditRecord.model_validate(row, from_attributes=True) for row in session.scalars(query)]

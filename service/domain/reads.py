@@ -78,10 +78,12 @@ def image(*, session: Session, actor: Actor, sha256: str, store: ImageStore) -> 
 
 def audit_trail(*, session: Session, actor: Actor, shipment_id: str | None, limit: int) -> list[audit.AuditRecord]:
     with audited(session, actor, ADMINS, "audit.read", shipment_id=shipment_id):
-        ids = None
-        if shipment_id is not None:
-            try:
-                ids = shipments.aliases(session, shipments.resolve(session, shipment_id).id)
-            except NotFound:
-                ids = [shipment_id]  # refused reads of ids that never existed are in the trail too
-        return audit.events(session, shipment_ids=ids, limit=limit)
+        if shipment_id is None:
+            return audit.events(session, shipment_ids=None, limit=limit)
+        try:
+            ids = shipments.aliases(session, shipments.resolve(session, shipment_id).id)
+        except NotFound:
+            ids = [shipment_id]  # refused reads of ids that never existed are in the trail too
+        filing_ids = list(session.scalars(select(Filing.id).where(Filing.shipment_id.in_(ids))))
+        hashes = list(session.scalars(select(FilingImage.image_sha256).where(FilingImage.filing_id.in_(filing_ids))))
+        return audit.events(session, shipment_ids=ids, limit=limit, filing_ids=filing_ids, image_sha256s=hashes)

@@ -71,6 +71,24 @@ def test_only_admins_read_the_audit_trail_and_it_records_reads_and_denials(clien
     assert all(e["request_id"] for e in trail.json())
 
 
+def test_a_shipments_trail_holds_refused_reads_of_its_images_and_filings(client, keys) -> None:
+    """A refused image or filing read is recorded with the hash or filing id alone (issue 20, finding 7)."""
+    world, admin = file_both(client, keys, "T-TRAIL"), keys("admin")
+    shipment_id = world["listing"]["shipment_id"]
+    shipment = client.get(f"/v1/shipments/{shipment_id}", headers=auth(keys("inspector"))).json()
+    sha = shipment["filings"][0]["images"][0]["sha256"]
+    assert client.get(f"/v1/images/{sha}", headers=auth(world["shop"])).status_code == 403
+    assert client.get(f"/v1/filings/{world['listing']['filing_id']}", headers=auth(world["carrier"])).status_code == 404
+    other = file_both(client, keys, "T-ELSEWHERE")  # another shipment's denials stay out of this trail
+    assert client.get(f"/v1/filings/{other['scanned']['filing_id']}", headers=auth(other["shop"])).status_code == 404
+    trail = client.get("/v1/audit", params={"shipment_id": shipment_id}, headers=auth(admin)).json()
+    refused = [e for e in trail if e["outcome"] != "ok"]
+    denied = {(e["participant_id"], e["action"], e["image_sha256"] or e["filing_id"]) for e in refused}
+    assert (world["shop"].participant_id, "image.read", sha) in denied, trail
+    assert (world["carrier"].participant_id, "filing.read", world["listing"]["filing_id"]) in denied, trail
+    assert not any(e["filing_id"] == other["scanned"]["filing_id"] for e in trail), trail
+
+
 def test_refused_and_anonymous_attempts_are_audited(client, keys) -> None:
     admin, carrier = keys("admin"), keys("carrier")
     client.get("/v1/shipments/shp_x")
