@@ -40,8 +40,11 @@ def search_shipments(
         str | None, Query(max_length=40, description="queue: only shipments failing this check (docs/checks.md)")
     ] = None,
 ) -> list[ShipmentView] | list[QueueItem]:
-    """Find shipments by identifier, or (`order=risk`) list the queue ranked by risk."""
-    if order == "risk":
+    """Find shipments by identifier, or list the queue ranked by risk: `order=risk`, or without an identifier
+    any of the queue's own parameters (`status=pending`, `decision`, `check`, `offset`)."""
+    identified = tracking_number is not None or house_bill is not None or master_bill is not None
+    queued = status == "pending" or decision is not None or check is not None or offset > 0
+    if order == "risk" or (queued and not identified):
         return inspection.queue(
             session=session,
             actor=actor,

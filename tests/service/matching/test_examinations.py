@@ -96,3 +96,10 @@ def test_queue_ranks_pending_shipments_by_risk(matching_client: TestClient, keys
         "/v1/shipments", params={"order": "risk", "status": "pending"}, headers=auth(inspector)
     ).json()
     assert ids[0] not in {i["shipment_id"] for i in pending}
+    # without an identifier, the queue's own parameters ask for the queue (issue 20, finding 5: was a 422)
+    alone = matching_client.get("/v1/shipments", params={"status": "pending"}, headers=auth(inspector))
+    assert alone.status_code == 200 and alone.json() == pending, alone.text
+    by_tracking = matching_client.get(
+        "/v1/shipments", params={"status": "pending", "tracking_number": "T-Q2"}, headers=auth(inspector)
+    ).json()
+    assert [s["shipment_id"] for s in by_tracking] == [ids[1]] and "filings" in by_tracking[0]  # a search
