@@ -69,6 +69,10 @@ def caller(action: str) -> Callable[..., Actor]:
     return dependency
 
 
+# Every /v1 operation takes an API key (`Authorization: Bearer ...`): documented once, on each router.
+NEEDS_KEY: dict[int | str, dict[str, Any]] = {401: {"description": "missing, unknown or revoked key"}}
+
+
 def get_matcher(request: Request) -> Matcher:
     matcher: Matcher | None = getattr(request.app.state, "matcher", None)
     if matcher is None:

@@ -47,6 +47,8 @@ def test_openapi_documents_the_wire_contract(client) -> None:
         "/v1/images/{sha256}",
         "/v1/audit",
     } <= set(spec["paths"])
+    keyed = [(path, verb) for path, ops in spec["paths"].items() if path.startswith("/v1/") for verb in ops]
+    assert len(keyed) >= 12 and all("401" in spec["paths"][p][v]["responses"] for p, v in keyed), keyed
     form = json.dumps(spec["paths"]["/v1/filings"]["post"]["requestBody"])
     assert "multipart/form-data" in form
     assert client.get("/docs").status_code == 200

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.deps import RECORD_ID, SessionDep, caller
+from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller
 from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.audit import AuditRecord
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=NEEDS_KEY)
 
 
 @router.get("", responses={403: {"description": "administrators only"}})

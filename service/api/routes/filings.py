@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Path, Request, Response, UploadFile
 
-from service.api.deps import RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
+from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
 from service.api.multipart import IntakeRoute
 from service.domain import filings
 from service.domain.actors import Actor
@@ -16,7 +16,7 @@ from service.domain.shipments import FilingView
 from service.matching import refresh, verdicts
 from service.settings import ImageLimits
 
-router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute)
+router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute, responses=NEEDS_KEY)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a part sent twice, or a body that is not multipart/form-data"},

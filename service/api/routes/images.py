@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from service.api.deps import SessionDep, StoreDep, caller
+from service.api.deps import NEEDS_KEY, SessionDep, StoreDep, caller
 from service.domain import reads
 from service.domain.actors import Actor
 
-router = APIRouter(prefix="/v1/images", tags=["images"])
+router = APIRouter(prefix="/v1/images", tags=["images"], responses=NEEDS_KEY)
 
 
 @router.get(

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from service.api.deps import RECORD_ID, SessionDep, caller
+from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller
 from service.domain import participants
 from service.domain.actors import Actor
 from service.domain.limits import ROLE_MAX, Name
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], responses=NEEDS_KEY)
 
 
 class KeyRequest(BaseModel):

@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from service.api.deps import RECORD_ID, MatcherDep, SessionDep, caller
+from service.api.deps import NEEDS_KEY, RECORD_ID, MatcherDep, SessionDep, caller
 from service.domain.actors import Actor
 from service.matching import inspection
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
 from service.matching.overlays import Overlay
 from service.matching.verdicts import VerdictView
 
-router = APIRouter(prefix="/v1", tags=["matching"])
+router = APIRouter(prefix="/v1", tags=["matching"], responses=NEEDS_KEY)
 INSPECTORS_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"description": "inspectors only"},
     404: {"description": "unknown shipment"},

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from service.api.deps import RECORD_ID, SessionDep, caller, get_matcher
+from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller, get_matcher
 from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.limits import IDENT_MAX, NO_CONTROL
@@ -14,7 +14,7 @@ from service.domain.shipments import ShipmentView
 from service.matching import inspection
 from service.matching.queue import DECISIONS, QueueItem
 
-router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
+router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=NEEDS_KEY)
 
 
 @router.get(
