@@ -10,7 +10,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from service.api import console, docs, errors, headers
+from service.api import console, docs, errors, headers, methods
 from service.api.routes import audit, filings, health, images, keys, shipments
 from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
             return JSONResponse({"error": "request_too_large", "message": message}, status_code=413)
         return await call_next(request)
 
+    methods.install(app)  # inside the security headers: an OPTIONS answer carries them too
     app.middleware("http")(headers.secure_headers)
     app.middleware("http")(observe_request)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -54,6 +54,18 @@ def test_openapi_documents_the_wire_contract(client) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_options_and_405_name_every_method_of_the_path(client) -> None:
+    """Starlette named only the first route's methods: `OPTIONS /v1/keys` said POST (issue 20, finding 5)."""
+    options = client.options("/v1/keys")
+    assert options.status_code == 204 and options.headers["allow"] == "GET, OPTIONS, POST", options.headers
+    assert "content-security-policy" in options.headers  # inside the security headers
+    wrong = client.delete("/v1/keys")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, OPTIONS, POST"
+    assert wrong.json()["error"] == "method_not_allowed"
+    assert client.options("/v1/keys/key_x").headers["allow"] == "DELETE, OPTIONS"
+    assert client.options("/nowhere").status_code == 404
+
+
 def test_oversized_requests_are_refused_before_parsing(client, keys, settings) -> None:
     carrier = keys("carrier")
     settings.images.max_bytes = 10  # the app computed its request limit at startup, from the original value
