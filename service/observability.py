@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from asgi_correlation_id import correlation_id
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
 from structlog.types import EventDict, WrappedLogger
@@ -74,6 +74,10 @@ class Metrics:
         )
         self.filings = Counter(
             "scanmatch_filings_total", "Filings accepted", ["filer_type", "outcome"], registry=self.registry
+        )
+        # Read at each scrape from the matcher (service.api.app sets its function once matching has started).
+        self.embedding_backlog = Gauge(
+            "scanmatch_embedding_backlog", "Stored images still waiting for an embedding", registry=self.registry
         )
 
 

@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
             if settings.matching.enabled
             else None
         )
+        if app.state.matcher is not None:
+            app.state.metrics.embedding_backlog.set_function(app.state.matcher.backlog)
         log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
         yield
         if app.state.matcher is not None:

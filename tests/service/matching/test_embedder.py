@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import time
+from typing import Any
 
 import numpy as np
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.api.app import create_app
 from service.db.engine import make_engine, make_session_factory
 from service.db.tables import Embedding
 from service.domain import filings, participants
@@ -19,7 +24,7 @@ from service.matching import verdicts
 from service.matching.embedder import decode
 from service.matching.matcher import Matcher, Networks
 from service.settings import Settings
-from tests.support import carrier_filing, image_bytes
+from tests.support import auth, carrier_filing, image_bytes, multipart
 
 
 def test_sixteen_bit_scans_are_stretched_not_clipped() -> None:
@@ -74,3 +79,33 @@ def test_batched_embeddings_are_stored_then_indexed_and_rebuilt_after_damage(
     assert hits[0].id == rows[0].id
     reopened.close()
     engine.dispose()
+
+
+def test_the_embedding_backlog_is_a_prometheus_gauge_and_in_readyz(
+    matching_settings: Settings, networks: Networks, keys: Any
+) -> None:
+    """Issue 20: how far embeddings lag is visible to an operator's monitoring. Batches wait up to 3 s for
+    company here, so a scan filed alone is stored and waiting for its embedding when the two are read."""
+    slow = matching_settings.matching.model_copy(update={"max_wait_ms": 3000.0, "max_batch_size": 64})
+    settings = matching_settings.model_copy(update={"matching": slow})
+
+    def gauge(client: TestClient) -> float:
+        found = re.search(r"^scanmatch_embedding_backlog (\S+)$", client.get("/metrics").text, re.MULTILINE)
+        assert found is not None
+        return float(found.group(1))
+
+    with TestClient(create_app(settings, networks=networks)) as client:
+        carrier = keys("carrier")
+        filed = client.post(
+            "/v1/filings",
+            files=multipart(carrier_filing(carrier.originator_code, tracking="T-LAG"), security_scan=image_bytes()),
+            headers=auth(carrier),
+        )
+        assert filed.status_code == 201, filed.text
+        waiting = gauge(client)
+        assert waiting >= 1 and client.get("/readyz").json()["embedding_backlog"] >= 1
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").json()["embedding_backlog"] != 0:
+            assert time.monotonic() < deadline, "the scan was never embedded"
+            time.sleep(0.2)
+        assert gauge(client) == 0
