@@ -126,27 +126,28 @@ class Encoder:
             out = fn()
         return F.normalize(out.float(), dim=-1).cpu().numpy().astype(np.float32)
 
+    def _tower(self, modality: Modality) -> Callable[[torch.Tensor], torch.Tensor]:
+        if modality not in self._image_towers:
+            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
+        return self._image_towers[modality]
+
     def embed_images(
         self, modality: Modality, images: Sequence[Image.Image], *, batch_size: int | None = None
     ) -> np.ndarray:
         """Embed product photos or x-ray scans: float32 array (n, dim), each row L2-normalised."""
-        if modality not in self._image_towers:
-            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
-        tower = self._image_towers[modality]
+        self._tower(modality)
         preprocess = self.preprocess.for_modality(modality)
         step = batch_size or self.batch_size
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
-        for start in range(0, len(images), step):
-            batch = to_tensor(images[start : start + step], preprocess).to(self.placement.device)
-            chunks.append(self._run(partial(tower, batch)))
+        for start in range(0, len(images), step):  # preprocessed a chunk at a time: memory stays one batch
+            batch = to_tensor(images[start : start + step], preprocess)
+            chunks.append(self.embed_tensors(modality, batch, batch_size=step))
         return np.concatenate(chunks)
 
     def embed_tensors(self, modality: Modality, batch: torch.Tensor, *, batch_size: int | None = None) -> np.ndarray:
         """Embed a batch already preprocessed for this tower (`preprocess.to_tensor` of its settings), as
         `embed_images` does: occlusion saliency edits the tensor, not the image (models.encoders.occlusion)."""
-        if modality not in self._image_towers:
-            raise EncoderError(f"encoder {self.name!r} has no {modality!r} tower; it has {sorted(self._image_towers)}")
-        tower = self._image_towers[modality]
+        tower = self._tower(modality)
         step = batch_size or self.batch_size
         chunks = [np.zeros((0, self.dim), dtype=np.float32)]
         for start in range(0, len(batch), step):

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,27 +32,24 @@ console.log(JSON.stringify(out));
 """
 
 
-def run_filters(*settings: dict[str, object]) -> list[dict[str, tuple[int, ...]]]:
+def run_in_node(script: str, *arguments: object, what: str) -> Any:
+    """Run a module script against viewer.js (its URL, then each argument as JSON); what it printed, parsed."""
     node = shutil.which("node")
     if node is None:
-        pytest.skip("Node.js is not installed: the viewer's filters run in the browser only")
-    names = list(PIXELS)
+        pytest.skip(f"Node.js is not installed: the viewer's {what} run in the browser only")
     done = subprocess.run(
-        [
-            node,
-            "--input-type=module",
-            "-e",
-            SCRIPT,
-            VIEWER.as_uri(),
-            json.dumps(list(PIXELS.values())),
-            json.dumps(list(settings)),
-        ],
+        [node, "--input-type=module", "-e", script, VIEWER.as_uri(), *(json.dumps(a) for a in arguments)],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    results = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def run_filters(*settings: dict[str, object]) -> list[dict[str, tuple[int, ...]]]:
+    names = list(PIXELS)
+    results = run_in_node(SCRIPT, list(PIXELS.values()), list(settings), what="filters")
     return [dict(zip(names, map(tuple, results[json.dumps(s, separators=(",", ":"))]), strict=True)) for s in settings]
 
 
@@ -89,18 +87,8 @@ console.log(JSON.stringify({ hottest: hottest(cells), centre, ring: at(0, 8), ed
 
 
 def test_where_to_look_paints_heat_by_share_of_the_peak_and_rings_the_hottest_cell() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed: the viewer's overlay runs in the browser only")
     cells = [[0.0, 0.1], [0.5, -0.2]]  # greying out the bottom-left cell changed the score most; negative: none
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", HEAT_SCRIPT, VIEWER.as_uri(), json.dumps(cells)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    painted = json.loads(done.stdout)
+    painted = run_in_node(HEAT_SCRIPT, cells, what="overlay")
     assert painted["hottest"] == [1, 0]
     centre = painted["centre"]
     assert centre[0][0][3] == 0 and centre[1][1][3] == 0  # no heat: transparent
@@ -151,9 +139,6 @@ console.log(JSON.stringify({ states, url: asked[0], side: stage.children[0].widt
 
 
 def test_the_where_to_look_toggle_fetches_once_and_shows_the_chosen_map() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed: the viewer's overlay runs in the browser only")
     heat = [[0.0] * 8 for _ in range(8)]
     overlay = {
         "cells": 8,
@@ -163,14 +148,7 @@ def test_the_where_to_look_toggle_fetches_once_and_shows_the_chosen_map() -> Non
             {"key": "finding:handgun", "label": "handgun", "cells": heat, "peak": 0.0, "present": True},
         ],
     }
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", TOGGLE_SCRIPT, VIEWER.as_uri(), json.dumps(overlay)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    seen = json.loads(done.stdout)
+    seen = run_in_node(TOGGLE_SCRIPT, overlay, what="overlay")
     before, on, off, again, switched = seen["states"]
     assert before == {"hidden": True, "choiceHidden": True, "asked": 0, "shown": None, "options": [], "drawn": 0}
     assert on == {
