@@ -75,10 +75,24 @@ class Metrics:
         self.filings = Counter(
             "scanmatch_filings_total", "Filings accepted", ["filer_type", "outcome"], registry=self.registry
         )
-        # Read at each scrape from the matcher (service.api.app sets its function once matching has started).
+        # Read at each scrape from the matcher, once matching has started (service.api.app).
         self.embedding_backlog = Gauge(
             "scanmatch_embedding_backlog", "Stored images still waiting for an embedding", registry=self.registry
         )
+        self.verdict_lag = Gauge(
+            "scanmatch_verdict_lag_seconds",
+            "How long the oldest verdict still owed after a filing has waited",
+            registry=self.registry,
+        )
+        self.refresh_queue = Gauge(
+            "scanmatch_verdict_refresh_queue", "Shipments queued or being refreshed in memory", registry=self.registry
+        )
+
+    def watch(self, *, backlog: Callable[[], float], lag: Callable[[], float], queued: Callable[[], float]) -> None:
+        """Read the matching gauges from these functions at each scrape."""
+        self.embedding_backlog.set_function(backlog)
+        self.verdict_lag.set_function(lag)
+        self.refresh_queue.set_function(queued)
 
 
 log = structlog.get_logger("scanmatch.http")

@@ -26,6 +26,16 @@ class Matching(BaseModel):
     device: str | None = None  # None: CUDA when present, else CPU
     max_batch_size: int = Field(default=16, ge=1)
     max_wait_ms: float = Field(default=10.0, ge=0)
+    # Load the networks and calibrate on a thread: /healthz answers at once, /readyz says "calibrating"
+    # and the matching routes answer 503 until matching is ready (a liveness probe must not kill a
+    # process that is warming up). Off: the process answers nothing until matching is ready.
+    start_in_background: bool = True
+    # Verdict refreshes queued in memory, one per shipment however many filings it gets; past this,
+    # shipments wait in the database (their verdict is missing) and are swept up when there is room,
+    # so memory stays bounded under any intake and nothing is lost (service.matching.refresh).
+    refresh_queue_max: int = Field(default=10_000, ge=1)
+    # When the oldest verdict still owed has waited this long, receipts say verdicts are delayed.
+    delayed_after_s: float = Field(default=60.0, gt=0)
     # False-alarm rate: the share of shipments whose contents do match that may be called mismatch.
     target_false_alarm_rate: float = Field(default=0.05, gt=0, lt=0.5)
     # Exact (flat) FAISS search up to this many vectors per index; a compressed IVF-PQ index past it.

@@ -75,7 +75,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def matching_config() -> Matching:
-    return Matching(encoder=TEST_ENCODER, max_batch_size=8, max_wait_ms=5)
+    # Started in the lifespan, not on a thread: a test's client is ready when it enters (test_warm_up.py
+    # covers the background start).
+    return Matching(encoder=TEST_ENCODER, max_batch_size=8, max_wait_ms=5, start_in_background=False)
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +145,7 @@ def matcher(matching_settings: Settings, networks: Networks) -> Iterator[Matcher
     engine = make_engine(matching_settings.resolved_database_url)
     store = ImageStore(matching_settings.image_dir)
     matcher = Matcher(networks=networks, settings=matching_settings, sessions=make_session_factory(engine), store=store)
+    matcher.refresher.start()
     yield matcher
     matcher.close()
     engine.dispose()

@@ -17,7 +17,8 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.domain.images import ImageStore
 from service.matching import matcher as matching
-from service.matching.matcher import Networks
+from service.matching.matcher import Matcher, Networks
+from service.matching.startup import MatcherStartup
 from service.observability import Metrics, configure_logging, observe_request
 from service.settings import Settings, get_settings
 
@@ -40,17 +41,20 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
         app.state.sessions = make_session_factory(engine)
         app.state.images = ImageStore(settings.image_dir)
         app.state.images.writable()
-        app.state.matcher = (
-            matching.start(settings, sessions=app.state.sessions, store=app.state.images, networks=networks)
-            if settings.matching.enabled
-            else None
-        )
-        if app.state.matcher is not None:
-            app.state.metrics.embedding_backlog.set_function(app.state.matcher.backlog)
+        app.state.matcher = None  # set once matching has started (service.matching.startup)
+        app.state.startup = None
+        if settings.matching.enabled:
+            app.state.startup = MatcherStartup(
+                lambda phase: matching.start(
+                    settings, sessions=app.state.sessions, store=app.state.images, networks=networks, phase=phase
+                ),
+                on_ready=lambda matcher: _serve_matching(app, matcher),
+            )
+            app.state.startup.run(background=settings.matching.start_in_background)
         log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
         yield
-        if app.state.matcher is not None:
-            app.state.matcher.close()
+        if app.state.startup is not None:
+            app.state.startup.close()
         engine.dispose()
 
     app = FastAPI(
@@ -82,3 +86,10 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
     console.install(app)
     docs.install(app)
     return app
+
+
+def _serve_matching(app: FastAPI, matcher: Matcher) -> None:
+    """Matching has started: routes may use it, and the metrics read its backlog and lag."""
+    refresher = matcher.refresher
+    app.state.metrics.watch(backlog=matcher.backlog, lag=refresher.lag, queued=lambda: refresher.depth)
+    app.state.matcher = matcher

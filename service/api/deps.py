@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from service.domain import audit, participants
 from service.domain.actors import Actor
-from service.domain.errors import MatchingUnavailable, NotAuthenticated
+from service.domain.errors import MatchingStarting, MatchingUnavailable, NotAuthenticated
 from service.domain.images import ImageStore
 from service.domain.limits import ID_MAX, ID_PATTERN
 from service.matching.matcher import Matcher
+from service.matching.startup import MatcherStartup
 from service.settings import Settings
 
 
@@ -75,11 +76,22 @@ NEEDS_KEY: dict[int | str, dict[str, Any]] = {401: {"description": "missing, unk
 
 def get_matcher(request: Request) -> Matcher:
     matcher: Matcher | None = getattr(request.app.state, "matcher", None)
-    if matcher is None:
+    if matcher is not None:
+        return matcher
+    startup: MatcherStartup | None = getattr(request.app.state, "startup", None)
+    if startup is None:
         raise MatchingUnavailable(
             "image matching is switched off on this server (SCANMATCH_MATCHING__ENABLED=false); intake still works"
         )
-    return matcher
+    if startup.error is not None:
+        raise MatchingUnavailable(
+            f"image matching failed to start ({startup.error}); intake still works: see the server's log, fix "
+            "the cause and restart"
+        )
+    raise MatchingStarting(
+        f"image matching is still starting ({startup.phase}); intake works, and verdicts follow once it is ready: "
+        "retry in a minute"
+    )
 
 
 MatcherDep = Annotated[Matcher, Depends(get_matcher)]

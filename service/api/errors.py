@@ -21,6 +21,7 @@ from service.domain.errors import (
     InvalidQuery,
     InvalidRequest,
     KeyProblem,
+    MatchingStarting,
     MatchingUnavailable,
     NotAuthenticated,
     NotFound,
@@ -63,6 +64,8 @@ async def domain_error(_request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, PartRejected):
         body["part"] = error.part
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
+    if isinstance(error, MatchingStarting):
+        headers = {"Retry-After": str(error.retry_after_s)}
     return JSONResponse(body, status_code=status_of(error), headers=headers)
 
 

@@ -95,3 +95,10 @@ class WouldLockOut(DomainError):
 
 class MatchingUnavailable(DomainError):
     code = "matching_unavailable"
+
+
+class MatchingStarting(MatchingUnavailable):
+    """The matcher is still loading its networks or calibrating: retry shortly."""
+
+    code = "matching_starting"
+    retry_after_s = 30

@@ -51,6 +51,9 @@ class Receipt(BaseModel):
     shipment_id: str
     received_at: datetime
     warnings: list[str]
+    # Set when this server's verdicts run behind intake by more than its bound (SCANMATCH_MATCHING__DELAYED_AFTER_S):
+    # how many seconds the oldest verdict still owed has waited. The filing is stored; its verdict follows.
+    verdicts_delayed_s: int | None = None
 
 
 @dataclass(frozen=True)

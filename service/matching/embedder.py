@@ -148,12 +148,19 @@ class Embedder:
         }
         return sorted(wanted - done)
 
-    def reconcile(self, *, progress: bool = False, chunk: int = 64) -> dict[str, int]:
-        """Embed what is missing, then make every index hold exactly what the database holds."""
+    def reconcile(
+        self, *, progress: bool = False, chunk: int = 64, stop: threading.Event | None = None
+    ) -> dict[str, int]:
+        """Embed what is missing, then make every index hold exactly what the database holds.
+
+        A set `stop` ends it between chunks (the service is shutting down): the next start carries on.
+        """
         with self.sessions() as session:
             todo = self.missing(session)
         bar = tqdm(total=len(todo), desc="embedding", unit="img", disable=not progress)
         for start in range(0, len(todo), chunk):
+            if stop is not None and stop.is_set():
+                return {"embedded": start, "rebuilt": 0}
             part = todo[start : start + chunk]
             self.embed_now(part)
             bar.update(len(part))

@@ -9,6 +9,7 @@ its image and through it to every gallery row (category, and kind for x-rays) of
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,12 +131,19 @@ class GalleryStore:
             self.index.add(np.array([v.id for v in made]), np.stack([_vector(v) for v in made]))
         return len(made)
 
-    def reconcile(self, *, progress: bool = False, chunk: int = 32) -> dict[str, int]:
-        """Embed the gallery images this space lacks, then make the index hold exactly the database's vectors."""
+    def reconcile(
+        self, *, progress: bool = False, chunk: int = 32, stop: threading.Event | None = None
+    ) -> dict[str, int]:
+        """Embed the gallery images this space lacks, then make the index hold exactly the database's vectors.
+
+        A set `stop` ends it between chunks (the service is shutting down): the next start carries on.
+        """
         with self.sessions() as session:
             todo = self.missing(session)
             bar = tqdm(total=len(todo), desc=f"{self.kind.name} vectors", unit="img", disable=not progress)
             for start in range(0, len(todo), chunk):
+                if stop is not None and stop.is_set():
+                    return {f"{self.kind.name}_embedded": start, f"{self.kind.name}_rebuilt": 0}
                 part = todo[start : start + chunk]
                 self.embed(session, part)
                 session.commit()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,9 @@ from service.matching.gallery_store import PHOTOS, GalleryStore
 from service.matching.indexes import IndexSet
 from service.matching.overlays import OverlayStore
 from service.settings import Matching, Settings
+
+if TYPE_CHECKING:
+    from service.matching.refresh import RefreshQueue
 
 log = structlog.get_logger("scanmatch.matcher")
 
@@ -115,9 +119,12 @@ class Matcher:
         self._calibration: CalibrationSet | None = None
         self._familiarity: dict[str, Familiarity] | None = None
         self.catch_up: threading.Thread | None = None
-        # Verdict refreshes (service.matching.refresh) wait on the embedding worker: their own small
-        # pool, so they never tie up the threads that serve requests.
-        self.refresher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verdict")
+        self.stopping = threading.Event()  # set by close: long jobs (the catch-up) end between chunks
+        # Verdict refreshes wait on the embedding worker: their own threads, so they never tie up the
+        # threads that serve requests. Imported here: refresh reads verdicts, which read this module.
+        from service.matching import refresh
+
+        self.refresher: RefreshQueue = refresh.queue_for(self)
 
     def backlog(self) -> int:
         with self.sessions() as session:
@@ -151,9 +158,11 @@ class Matcher:
         self._familiarity = known
 
     def close(self) -> None:
+        """Stop within seconds: running refreshes and batches finish, queued work stays owed in the database."""
+        self.stopping.set()
+        self.refresher.close(timeout=10)
         if self.catch_up is not None:
-            self.catch_up.join(timeout=60)
-        self.refresher.shutdown(wait=True)
+            self.catch_up.join(timeout=10)
         self.embedder.close()
         self.gallery.index.save()
         self.photo_gallery.index.save()
@@ -161,11 +170,21 @@ class Matcher:
 
 
 def start(
-    settings: Settings, *, sessions: sessionmaker[Session], store: ImageStore, networks: Networks | None
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session],
+    store: ImageStore,
+    networks: Networks | None,
+    phase: Callable[[str], None] = lambda _phase: None,
 ) -> Matcher:
-    """Load (or take) the networks, open the indexes, fit what the model lacks, catch up in the background."""
+    """Load (or take) the networks, open the indexes, fit what the model lacks, catch up in the background.
+
+    `phase` hears each step as it begins ("loading models", "calibrating"), for readiness probes.
+    """
+    phase("loading models")
     matcher = Matcher(networks=networks or Networks.load(settings), settings=settings, sessions=sessions, store=store)
     m, space = settings.matching, matcher.networks.familiarity
+    phase("calibrating")
     with sessions() as session:
         params = ensure_calibration(session, matcher.encoder, m)
         known = familiarity.latest(session, space.identity)
@@ -182,6 +201,7 @@ def start(
             familiarity.save(session, model_sha256=space.identity, familiarity=known)
     matcher.use_calibration(params)
     matcher.use_familiarity(known)
+    matcher.refresher.start()
     matcher.catch_up = threading.Thread(target=_catch_up, args=(matcher,), name="reconcile", daemon=True)
     matcher.catch_up.start()
     return matcher
@@ -202,7 +222,12 @@ def ensure_calibration(session: Session, encoder: Encoder, m: Matching, *, progr
 
 def _catch_up(matcher: Matcher) -> None:
     try:
-        result = matcher.embedder.reconcile() | matcher.gallery.reconcile() | matcher.photo_gallery.reconcile()
+        stop = matcher.stopping
+        result = (
+            matcher.embedder.reconcile(stop=stop)
+            | matcher.gallery.reconcile(stop=stop)
+            | matcher.photo_gallery.reconcile(stop=stop)
+        )
         log.info("indexes agree with the database", **result)
     except Exception:  # the service keeps serving; `scanmatch reindex` repairs offline
         log.exception("catching up embeddings failed; run `scanmatch reindex`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 
 from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
 from service.api.multipart import IntakeRoute
@@ -14,6 +14,7 @@ from service.domain.errors import ImageTooLarge
 from service.domain.filing_schema import IMAGE_PARTS
 from service.domain.shipments import FilingView
 from service.matching import refresh, verdicts
+from service.matching.startup import MatcherStartup
 from service.settings import ImageLimits
 
 router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute, responses=NEEDS_KEY)
@@ -49,7 +50,6 @@ def _parts(uploads: dict[str, UploadFile | None], sent: list[str], limits: Image
 def create_filing(
     request: Request,
     response: Response,
-    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     store: StoreDep,
@@ -70,13 +70,17 @@ def create_filing(
         on_change=verdicts.invalidate,  # matching on or off: a restarted matcher must not serve a stale verdict
         sent=part_names,
     )
-    matcher = getattr(request.app.state, "matcher", None)
-    if matcher is not None and accepted.created:
-        # After the response: embed the new images (batched with other requests') and refresh the verdict.
-        background.add_task(refresh.schedule, matcher, accepted.shipment_id)
+    receipt = accepted.receipt
+    startup: MatcherStartup | None = request.app.state.startup
+    if startup is not None:
+        if startup.matcher is not None and accepted.created:
+            refresh.schedule(startup.matcher, accepted.shipment_id)  # queued: embedded and judged on its threads
+        lag = startup.verdict_lag()
+        if lag > settings.matching.delayed_after_s:
+            receipt = receipt.model_copy(update={"verdicts_delayed_s": round(lag)})
     request.app.state.metrics.filings.labels(accepted.filer_type, "created" if accepted.created else "replayed").inc()
     response.status_code = 201 if accepted.created else 200
-    return accepted.receipt
+    return receipt
 
 
 @router.get("/{filing_id}", responses={404: {"description": "no such filing of yours"}})

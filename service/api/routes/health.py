@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from service.db.migrate import is_current
+from service.matching.startup import MatcherStartup
 
 router = APIRouter(tags=["operations"])
 
@@ -28,11 +29,22 @@ def readyz(request: Request) -> JSONResponse:
     except Exception as error:  # readiness reports any failure rather than raising it
         checks["database"] = f"unreachable: {error.__class__.__name__}: {error}"
     checks["images"] = "ok" if state.images.writable() else f"{state.images.root} is not writable"
+    startup: MatcherStartup | None = state.startup
+    if startup is not None:  # matching on: ready once the networks are loaded and calibrated
+        checks["matching"] = "ok" if startup.ready else startup.phase
+        if startup.error is not None:
+            checks["matching"] = f"failed to start: {startup.error} (see the log, fix the cause and restart)"
     ready = all(v == "ok" for v in checks.values())
-    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    status = "ready" if ready else "not ready"
+    if startup is not None and not ready and all(v == "ok" for k, v in checks.items() if k != "matching"):
+        status = startup.phase  # "loading models", "calibrating": alive, warming up
+    body: dict[str, object] = {"status": status, "checks": checks}
     if state.matcher is not None and ready:
-        # Images still waiting for an embedding (after a restart, while the worker catches up).
+        # Images still waiting for an embedding (after a restart, while the worker catches up), and how far
+        # verdicts run behind intake.
         body["embedding_backlog"] = state.matcher.backlog()
+        body["verdict_lag_seconds"] = round(state.matcher.refresher.lag(), 1)
+        body["verdict_refresh_queue"] = state.matcher.refresher.depth
         body["model"] = state.matcher.encoder.version
     return JSONResponse(body, status_code=200 if ready else 503)
 
