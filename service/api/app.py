@@ -15,6 +15,7 @@ from service.api.routes import audit, filings, health, images, keys, shipments
 from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
+from service.domain import data_lock
 from service.domain.images import ImageStore
 from service.matching import matcher as matching
 from service.matching.matcher import Networks
@@ -31,27 +32,30 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url
-        engine = make_engine(url)
-        if settings.auto_migrate:
-            upgrade(url)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessions = make_session_factory(engine)
-        app.state.images = ImageStore(settings.image_dir)
-        app.state.images.writable()
-        app.state.matcher = (
-            matching.start(settings, sessions=app.state.sessions, store=app.state.images, networks=networks)
-            if settings.matching.enabled
-            else None
-        )
-        if app.state.matcher is not None:
-            app.state.metrics.embedding_backlog.set_function(app.state.matcher.backlog)
-        log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
-        yield
-        if app.state.matcher is not None:
-            app.state.matcher.close()
-        engine.dispose()
+        with data_lock.serving(settings.data_dir):  # no `scanmatch purge` while we hold the indexes
+            url = settings.resolved_database_url
+            engine = make_engine(url)
+            if settings.auto_migrate:
+                upgrade(url)
+            app.state.settings = settings
+            app.state.engine = engine
+            app.state.sessions = make_session_factory(engine)
+            app.state.images = ImageStore(settings.image_dir)
+            app.state.images.writable()
+            app.state.matcher = (
+                matching.start(settings, sessions=app.state.sessions, store=app.state.images, networks=networks)
+                if settings.matching.enabled
+                else None
+            )
+            if app.state.matcher is not None:
+                app.state.metrics.embedding_backlog.set_function(app.state.matcher.backlog)
+            log.info(
+                "started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir)
+            )
+            yield
+            if app.state.matcher is not None:
+                app.state.matcher.close()
+            engine.dispose()
 
     app = FastAPI(
         title="scanmatch",

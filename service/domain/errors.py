@@ -95,3 +95,9 @@ class WouldLockOut(DomainError):
 
 class MatchingUnavailable(DomainError):
     code = "matching_unavailable"
+
+
+class DataDirectoryBusy(DomainError):
+    """The data directory is held by a process that excludes this one (service.domain.data_lock)."""
+
+    code = "data_directory_busy"
