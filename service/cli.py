@@ -376,8 +376,6 @@ def purge(
 ) -> None:
     """Apply the retention policy (SCANMATCH_RETENTION__*): say what would go, and with --yes remove it from the
     database, the image store and every index. Held shipments stay. Stop the server first."""
-    from service.matching import purging
-
     settings = Settings()
     policy = settings.retention
     if policy.keeps_everything:
@@ -394,6 +392,8 @@ def purge(
         _counts(found, f"would go (retention as at {at:%Y-%m-%d %H:%M} UTC)")
         typer.echo("dry run: nothing removed; run again with --yes to remove it")
         return
+    from service.matching import purging  # FAISS and the stored vectors: only when removing
+
     who = operator or _user()
     actor = Actor(Principal("cli", who, "operator", None))  # who purged, for the audit trail
     try:
