@@ -257,15 +257,18 @@ def purge(session: Session, found: Plan, *, actor: Actor, store: ImageStore, pro
             )
         bar.update(len(chunk))
     bar.close()
+    filings_with = _group(found.expired)
     for filing_id, role in found.expired:
         session.execute(delete(FilingImage).where(FilingImage.filing_id == filing_id, FilingImage.role == role))
     _delete_in(session, Verdict, Verdict.shipment_id, found.thinned)
-    for filing_id, roles in _group(found.expired).items():
+    shipment_of = dict(_select_in(session, select(Filing.id, Filing.shipment_id), Filing.id, sorted(filings_with)))
+    for filing_id, roles in filings_with.items():
         audit.record(
             session,
             actor=actor,
             action="images.purge",
             outcome="ok",
+            shipment_id=shipment_of.get(filing_id),
             filing_id=filing_id,
             detail=f"retention: images ({', '.join(roles)}) of a filing received before "
             f"{found.cutoffs.images:%Y-%m-%d %H:%M} UTC",

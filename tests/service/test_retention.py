@@ -26,6 +26,8 @@ from service.db.tables import (
     StoredImage,
     Verdict,
 )
+from service.domain import data_lock
+from service.domain.errors import DataDirectoryBusy
 from service.domain.images import ImageStore
 from service.matching import gallery
 from service.matching.indexes import VectorIndex
@@ -236,16 +238,27 @@ def test_images_and_audit_records_expire_on_their_own(settings: Settings, keys: 
     assert stored.shipments() == {shipment} and len(stored(select(Filing.id))) == 2
     assert stored.images() == set() == stored.files() and stored(select(FilingImage.filing_id)) == []
     # The trail lost everything older than the purge, and says who removed what.
-    assert [a for a in stored(select(AuditEvent.action).order_by(AuditEvent.id))] == [
-        "images.purge",
-        "images.purge",
-        "retention.purge",
+    assert stored(select(AuditEvent.action, AuditEvent.shipment_id).order_by(AuditEvent.id)) == [
+        ("images.purge", shipment),
+        ("images.purge", shipment),
+        ("retention.purge", None),
     ]
     summary = json.loads(stored.audit("retention.purge")[0][3] or "")
     assert summary["counts"]["audit_records"] >= 1 and summary["counts"]["filing_images"] == 2
     with TestClient(create_app(settings)) as client:
         view = client.get(f"/v1/shipments/{shipment}", headers=auth(keys("inspector"))).json()
     assert [f["images"] for f in view["filings"]] == [[], []]
+
+
+def test_a_server_does_not_start_during_a_purge(settings: Settings) -> None:
+    with data_lock.alone(settings.data_dir):
+        try:
+            with TestClient(create_app(settings)):
+                raise AssertionError("a server started while a purge held the data directory")
+        except DataDirectoryBusy as error:
+            assert "`scanmatch purge` is running" in error.message
+    with TestClient(create_app(settings)) as client:  # and once it is over, it does
+        assert client.get("/healthz").status_code == 200
 
 
 def test_the_policy_refuses_images_kept_longer_than_their_filing() -> None:
