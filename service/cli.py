@@ -3,7 +3,9 @@ model), recalibrate, import the labelled gallery, export examined shipments for 
 
 from __future__ import annotations
 
+import getpass
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.domain import participants
-from service.domain.actors import ROLES
-from service.domain.errors import KeyProblem
+from service.domain import data_lock, participants, retention
+from service.domain.actors import ROLES, Actor, Principal
+from service.domain.errors import DataDirectoryBusy, KeyProblem
 from service.domain.images import ImageStore
 from service.settings import Settings
 
@@ -372,6 +374,67 @@ def gallery_list(as_json: Annotated[bool, typer.Option("--json", help="print JSO
             typer.echo(f"{category:16} {kind:5} {source:12} {n}")
     if not as_json:
         typer.echo(f"{sum(n for *_, n in rows)} in all")
+
+
+@app.command()
+def purge(
+    yes: Annotated[bool, typer.Option("--yes", help="remove it; without this, only say what would go")] = False,
+    operator: Annotated[
+        str, typer.Option(help="who purges, for the audit trail (default: the user running the command)")
+    ] = "",
+    now: Annotated[
+        datetime | None, typer.Option(help="apply the policy as at this UTC time instead of now (ISO 8601)")
+    ] = None,
+) -> None:
+    """Apply the retention policy (SCANMATCH_RETENTION__*): say what would go, and with --yes remove it from the
+    database, the image store and every index. Held shipments stay. Stop the server first."""
+    settings = Settings()
+    policy = settings.retention
+    if policy.keeps_everything:
+        typer.echo(
+            "the retention policy keeps everything (PIA 5.1: permanent records until a NARA-approved schedule "
+            "exists); set SCANMATCH_RETENTION__FILINGS_DAYS, __IMAGES_DAYS or __AUDIT_DAYS to purge"
+        )
+        return
+    at = datetime.now(UTC) if now is None else now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    sessions = _sessions(settings)
+    if not yes:
+        with sessions() as session:
+            found = retention.plan(session, policy, now=at)
+        _counts(found, f"would go (retention as at {at:%Y-%m-%d %H:%M} UTC)")
+        typer.echo("dry run: nothing removed; run again with --yes to remove it")
+        return
+    from service.matching import purging  # FAISS and the stored vectors: only when removing
+
+    who = operator or _user()
+    actor = Actor(Principal("cli", who, "operator", None))  # who purged, for the audit trail
+    try:
+        with data_lock.alone(settings.data_dir), sessions() as session:
+            found = retention.plan(session, policy, now=at)
+            done = retention.purge(session, found, actor=actor, store=ImageStore(settings.image_dir), progress=True)
+            rebuilt, overlays = purging.bring_in_line(session, settings, done)
+    except DataDirectoryBusy as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    _counts(found, f"removed (retention as at {at:%Y-%m-%d %H:%M} UTC)")
+    for index in rebuilt:
+        typer.echo(f"index {index.path}: {index.removed} vector(s) removed, {index.vectors} kept")
+    typer.echo(f"{done.files} image file(s) and {overlays} where-to-look overlay(s) deleted; audited as {who}")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's numeric uid): say so rather than guess
+        return "unknown operator"
+
+
+def _counts(found: retention.Plan, heading: str) -> None:
+    typer.echo(f"{heading}:")
+    for kind, n in found.counts().items():
+        typer.echo(f"  {kind.replace('_', ' '):24} {n}")
+    if found.held:
+        typer.echo(f"  kept under a hold: {', '.join(found.held)}")
 
 
 @db.command("upgrade")

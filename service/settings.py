@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -87,6 +87,37 @@ class Console(BaseModel):
     page_size: int = Field(default=25, ge=1, le=500)  # shipments per queue page
 
 
+class Retention(BaseModel):
+    """How long shipment data is kept, in days; None keeps it. `scanmatch purge` applies it (README: Data retention).
+
+    The PIA (section 5.1) keeps Section 321 records as permanent records until a NARA-approved retention
+    schedule exists, so nothing expires by default: an operator sets the schedule's periods here. A shipment
+    under an enforcement hold (PIA 5.1: records linked to a law enforcement matter) is kept, with its images,
+    until the hold is released, whatever these say.
+    """
+
+    # A shipment, with its filings, identifiers, verdict and examinations, goes this long after its last filing.
+    filings_days: int | None = Field(default=None, ge=0)
+    # A filing's images (and what is derived from them: embeddings, index entries, labelled-gallery rows of
+    # filed images, where-to-look overlays) go this long after the filing was received; None: with the filing.
+    images_days: int | None = Field(default=None, ge=0)
+    # Audit records go this long after they were written (None: permanent, as the records they account for).
+    audit_days: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _images_go_with_their_filing(self) -> Retention:
+        if self.filings_days is not None and self.images_days is not None and self.images_days > self.filings_days:
+            raise ValueError(
+                f"images_days ({self.images_days}) is longer than filings_days ({self.filings_days}): a filing's "
+                "images go with it, so they cannot be kept longer; set images_days to at most filings_days"
+            )
+        return self
+
+    @property
+    def keeps_everything(self) -> bool:
+        return self.filings_days is None and self.images_days is None and self.audit_days is None
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment (prefix SCANMATCH_, nesting with __)."""
 
@@ -100,6 +131,7 @@ class Settings(BaseSettings):
     images: ImageLimits = ImageLimits()
     matching: Matching = Matching()
     console: Console = Console()
+    retention: Retention = Retention()
     auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "json"

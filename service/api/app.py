@@ -15,6 +15,7 @@ from service.api.routes import audit, filings, health, images, keys, shipments
 from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
+from service.domain import data_lock
 from service.domain.images import ImageStore
 from service.matching import matcher as matching
 from service.matching.matcher import Matcher, Networks
@@ -32,30 +33,12 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url
-        engine = make_engine(url)
-        if settings.auto_migrate:
-            upgrade(url)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessions = make_session_factory(engine)
-        app.state.images = ImageStore(settings.image_dir)
-        app.state.images.writable()
-        app.state.matcher = None  # set once matching has started (service.matching.startup)
-        app.state.startup = None
-        if settings.matching.enabled:
-            app.state.startup = MatcherStartup(
-                lambda phase: matching.start(
-                    settings, sessions=app.state.sessions, store=app.state.images, networks=networks, phase=phase
-                ),
-                on_ready=lambda matcher: _serve_matching(app, matcher),
-            )
-            app.state.startup.run(background=settings.matching.start_in_background)
-        log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
-        yield
-        if app.state.startup is not None:
-            app.state.startup.close()
-        engine.dispose()
+        with data_lock.serving(settings.data_dir):  # no `scanmatch purge` while we hold the indexes
+            _open(app, settings, networks)
+            yield
+            if app.state.startup is not None:
+                app.state.startup.close()
+            app.state.engine.dispose()
 
     app = FastAPI(
         title="scanmatch",
@@ -86,6 +69,30 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
     console.install(app)
     docs.install(app)
     return app
+
+
+def _open(app: FastAPI, settings: Settings, networks: Networks | None) -> None:
+    """The database (migrated), the image store, and matching, started on a thread unless told otherwise."""
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    if settings.auto_migrate:
+        upgrade(url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    app.state.images = ImageStore(settings.image_dir)
+    app.state.images.writable()
+    app.state.matcher = None  # set once matching has started (service.matching.startup)
+    app.state.startup = None
+    if settings.matching.enabled:
+        app.state.startup = MatcherStartup(
+            lambda phase: matching.start(
+                settings, sessions=app.state.sessions, store=app.state.images, networks=networks, phase=phase
+            ),
+            on_ready=lambda matcher: _serve_matching(app, matcher),
+        )
+        app.state.startup.run(background=settings.matching.start_in_background)
+    log.info("started", database=engine.url.render_as_string(hide_password=True), data_dir=str(settings.data_dir))
 
 
 def _serve_matching(app: FastAPI, matcher: Matcher) -> None:

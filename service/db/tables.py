@@ -82,6 +82,21 @@ class Shipment(Base):
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"), index=True)
 
 
+class ShipmentHold(Base):
+    """An enforcement hold: the shipment (with its images) is kept, whatever the retention policy, until released.
+
+    One row while the hold stands; releasing deletes it. Who placed, changed and released it, and why, is in
+    the audit trail."""
+
+    __tablename__ = "shipment_holds"
+
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    placed_by: Mapped[str] = mapped_column(String(200))  # the administrator's participant name
+    placed_by_id: Mapped[str | None] = mapped_column(String(40))  # and participant id
+
+
 class ShipmentIdentifier(Base):
     __tablename__ = "shipment_identifiers"
     __table_args__ = (UniqueConstraint("kind", "value"),)

@@ -102,3 +102,9 @@ class MatchingStarting(MatchingUnavailable):
 
     code = "matching_starting"
     retry_after_s = 30
+
+
+class DataDirectoryBusy(DomainError):
+    """The data directory is held by a process that excludes this one (service.domain.data_lock)."""
+
+    code = "data_directory_busy"

@@ -6,7 +6,9 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +116,29 @@ class ImageStore:
         if not path.is_file():
             raise NotFound(f"image {sha256} is recorded but its file is missing from {self.root}")
         return path.read_bytes()
+
+    def delete(self, sha256: str) -> bool:
+        """Remove an image's file (the retention policy's purge); whether there was one."""
+        path = self.path_for(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        for folder in (path.parent, path.parent.parent):  # drop the fan-out folders it leaves empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        return True
+
+    def stored(self, *, older_than_s: float = 0.0) -> Iterator[str]:
+        """The sha256 of every image file written at least `older_than_s` seconds ago."""
+        if not self.root.is_dir():
+            return
+        before = time.time() - older_than_s
+        for path in self.root.glob("??/??/*"):
+            if len(path.name) == 64 and not path.name.startswith(".") and path.stat().st_mtime <= before:
+                yield path.name
 
     def writable(self) -> bool:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ ID_PATTERN = r"^[A-Za-z0-9_]{1,40}$"
 IDENT_MAX = 100  # tracking numbers, house and master bills, seller ids, transmission ids: String(100)
 NAME_MAX = 200  # participant names: String(200)
 ROLE_MAX = 20
+REASON_MAX = 2000  # why an administrator holds a shipment (free text)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_CONTROL)]
 

@@ -21,6 +21,7 @@ from service.db.tables import (
     FilingImage,
     Participant,
     Shipment,
+    ShipmentHold,
     ShipmentIdentifier,
     StoredImage,
 )
@@ -53,6 +54,15 @@ class FilingView(BaseModel):
     warnings: list[str]
 
 
+class HoldView(BaseModel):
+    """An enforcement hold: the shipment is kept, whatever the retention policy, until an administrator releases it."""
+
+    shipment_id: str
+    reason: str
+    placed_at: datetime
+    placed_by: str
+
+
 class ShipmentView(BaseModel):
     shipment_id: str
     created_at: datetime
@@ -61,6 +71,7 @@ class ShipmentView(BaseModel):
     house_bills: list[str]
     master_bills: list[str]
     filings: list[FilingView]
+    hold: HoldView | None = None
 
 
 def resolve(session: Session, shipment_id: str) -> Shipment:
@@ -156,6 +167,19 @@ def find(
     return [s.id for s in sorted(shipments, key=lambda s: (s.created_at, s.id))]
 
 
+def hold(session: Session, shipment_id: str) -> HoldView | None:
+    """The hold on this (surviving) shipment, placed on it or on a shipment since merged into it; the oldest."""
+    row = session.scalars(
+        select(ShipmentHold)
+        .where(ShipmentHold.shipment_id.in_(aliases(session, shipment_id)))
+        .order_by(ShipmentHold.placed_at)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return HoldView(shipment_id=row.shipment_id, reason=row.reason, placed_at=row.placed_at, placed_by=row.placed_by)
+
+
 def view(session: Session, shipment: Shipment) -> ShipmentView:
     identifiers = session.scalars(
         select(ShipmentIdentifier).where(ShipmentIdentifier.shipment_id == shipment.id).order_by(ShipmentIdentifier.id)
@@ -176,6 +200,7 @@ def view(session: Session, shipment: Shipment) -> ShipmentView:
         house_bills=[i.value for i in identifiers if i.kind == "house_bill"],
         master_bills=list(master_bills),
         filings=[filing_view(session, f) for f in filings],
+        hold=hold(session, shipment.id),
     )
 
 

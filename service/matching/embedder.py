@@ -178,14 +178,17 @@ class Embedder:
 
     def expected(self, session: Session) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What each index must hold according to the database: (ids, vectors)."""
-        rows = session.scalars(
-            select(Embedding).where(Embedding.model_sha256 == self.encoder.identity).order_by(Embedding.id)
-        ).all()
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for modality, name in INDEX_OF_MODALITY.items():
-            chosen = [r for r in rows if r.modality == modality]
-            out[name] = _stack([r.id for r in chosen], [to_vector(r) for r in chosen], self.encoder.dim)
-        return out
+        return expected(session, self.encoder.identity, self.encoder.dim)
+
+
+def expected(session: Session, model_sha256: str, dim: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """What each index of a model must hold according to the database: (ids, vectors) per index name."""
+    rows = session.scalars(select(Embedding).where(Embedding.model_sha256 == model_sha256).order_by(Embedding.id)).all()
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for modality, name in INDEX_OF_MODALITY.items():
+        chosen = [r for r in rows if r.modality == modality]
+        out[name] = _stack([r.id for r in chosen], [to_vector(r) for r in chosen], dim)
+    return out
 
 
 def _stack(ids: list[int], vectors: list[np.ndarray], dim: int) -> tuple[np.ndarray, np.ndarray]:

@@ -84,11 +84,7 @@ class GalleryStore:
 
     def _space(self) -> tuple[ColumnElement[bool], ...]:
         """This space's vectors of images still in the gallery."""
-        return (
-            GalleryVector.model_sha256 == self.encoder.identity,
-            GalleryVector.method == self.method,
-            GalleryVector.image_sha256.in_(select(self.table.image_sha256)),
-        )
+        return space(self.encoder.identity, self.kind)
 
     def add(self, session: Session, **row: Any) -> GalleryScan | GalleryPhoto | None:
         return add_row(session, self.table, **row)
@@ -155,10 +151,7 @@ class GalleryStore:
 
     def expected(self, session: Session) -> tuple[np.ndarray, np.ndarray]:
         """What the index must hold: (ids, vectors) of this space's vectors of images in the gallery."""
-        rows = session.scalars(select(GalleryVector).where(*self._space()).order_by(GalleryVector.id)).all()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
-        return np.array([r.id for r in rows], np.int64), np.stack([_vector(r) for r in rows])
+        return expected(session, self.encoder.identity, self.kind, self.dim)
 
     def sync(self, session: Session, *, force: bool = False) -> bool:
         """Rebuild the index from the database when their ids differ (or always, with force)."""
@@ -254,6 +247,26 @@ class GalleryStore:
         return photo_gallery.read(
             [n.similarity for n in near], [n.categories for n in near], labelled=labelled, prior=self.prior
         )
+
+
+def space(model_sha256: str, kind: Kind) -> tuple[ColumnElement[bool], ...]:
+    """A gallery space's vectors (a model's, read by the kind's method) of images still in that gallery."""
+    return (
+        GalleryVector.model_sha256 == model_sha256,
+        GalleryVector.method == kind.method,
+        GalleryVector.image_sha256.in_(select(kind.table.image_sha256)),
+    )
+
+
+def expected(session: Session, model_sha256: str, kind: Kind, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a gallery space's index must hold: (ids, vectors) of its vectors of images in the gallery."""
+    rows = session.scalars(select(GalleryVector).where(*space(model_sha256, kind)).order_by(GalleryVector.id)).all()
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, dim), np.float32)
+    return np.array([r.id for r in rows], np.int64), np.stack([_vector(r) for r in rows])
+
+
+KINDS = (SCANS, PHOTOS)
 
 
 def add_row(session: Session, table: Table, **values: Any) -> GalleryScan | GalleryPhoto | None:

@@ -17,13 +17,12 @@ from models.encoders.sentences import SentenceEncoder
 from models.encoders.taxonomy import TAXONOMY
 from service.db.engine import make_engine, make_session_factory
 from service.domain.images import ImageStore
-from service.matching import calibration, familiarity, labelled, models
+from service.matching import calibration, familiarity, labelled, models, overlays
 from service.matching.calibration import CalibrationSet
 from service.matching.embedder import Embedder
 from service.matching.familiarity import Familiarity
 from service.matching.gallery_store import PHOTOS, GalleryStore
 from service.matching.indexes import IndexSet
-from service.matching.overlays import OverlayStore
 from service.settings import Matching, Settings
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ class Matcher:
         self.prompts = (
             self.encoder.embed_texts([TAXONOMY[c].label for c in self.categories]) if self.encoder.has_text else None
         )
-        self.overlays = OverlayStore(settings.data_dir / "where-to-look")  # service.matching.where_to_look
+        self.overlays = overlays.OverlayStore(settings.data_dir / overlays.FOLDER)  # service.matching.where_to_look
         self._calibration: CalibrationSet | None = None
         self._familiarity: dict[str, Familiarity] | None = None
         self.catch_up: threading.Thread | None = None

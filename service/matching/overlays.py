@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+FOLDER = "where-to-look"  # in the data directory
+
 
 class OverlayMap(BaseModel):
     key: str  # "mismatch", "match" or "finding:<item>"
@@ -55,6 +57,15 @@ class OverlayStore:
             return None
         except ValueError:  # a file cut short by a crash on a filesystem without atomic rename: compute again
             return None
+
+    def forget(self, shas: set[str]) -> int:
+        """Remove the overlays of these images (as the x-ray or as the product picture); how many went."""
+        removed = 0
+        for path in self.folder.glob("*/*.json") if self.folder.is_dir() else ():
+            if path.name[:64] in shas or ((kept := self.read(path)) is not None and kept.photo_sha256 in shas):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def write(self, path: Path, overlay: Overlay) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, StringConstraints
 
 from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller, get_matcher
-from service.domain import reads
+from service.domain import holds, reads
 from service.domain.actors import Actor
-from service.domain.limits import IDENT_MAX, NO_CONTROL
-from service.domain.shipments import ShipmentView
+from service.domain.limits import IDENT_MAX, NO_CONTROL, NO_NUL, REASON_MAX
+from service.domain.shipments import HoldView, ShipmentView
 from service.matching import inspection
 from service.matching.queue import DECISIONS, QueueItem
 
@@ -67,3 +68,44 @@ def read_shipment(
     actor: Annotated[Actor, Depends(caller("shipment.read"))],
 ) -> ShipmentView:
     return reads.shipment(session=session, actor=actor, shipment_id=shipment_id)
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX, pattern=NO_NUL)]
+
+
+class HoldRequest(BaseModel):
+    reason: Reason  # why: the enforcement matter, case or lookout it belongs to
+
+
+HOLD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "administrators only"},
+    404: {"description": "unknown shipment"},
+}
+
+
+@router.put(
+    "/{shipment_id}/hold",
+    responses={**HOLD_ANSWERS, 400: {"description": "the body is not JSON"}, 422: {"description": "no reason given"}},
+)
+def place_hold(
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
+    body: HoldRequest,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(caller("shipment.hold"))],
+) -> HoldView:
+    """Place an enforcement hold: the shipment and its images are kept, whatever the retention policy, until the
+    hold is released. Placing it again changes the reason."""
+    return holds.place(session=session, actor=actor, shipment_id=shipment_id, reason=body.reason)
+
+
+@router.delete(
+    "/{shipment_id}/hold",
+    responses={403: HOLD_ANSWERS[403], 404: {"description": "unknown shipment, or it has no hold"}},
+)
+def release_hold(
+    shipment_id: Annotated[str, Path(**RECORD_ID)],
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(caller("shipment.release"))],
+) -> HoldView:
+    """Release the hold: from now on the retention policy applies to the shipment. Answers the released hold."""
+    return holds.release(session=session, actor=actor, shipment_id=shipment_id)
