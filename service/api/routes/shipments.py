@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller, get_matcher
+from service.api.deps import RECORD_ID, V1_ERRORS, SessionDep, caller, get_matcher
+from service.api.errors import answers
 from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.limits import IDENT_MAX, NO_CONTROL
@@ -14,12 +15,12 @@ from service.domain.shipments import ShipmentView
 from service.matching import inspection
 from service.matching.queue import DECISIONS, QueueItem
 
-router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=NEEDS_KEY)
+router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=V1_ERRORS)
 
 
 @router.get(
     "",
-    responses={403: {"description": "inspectors only"}},
+    responses=answers({403: "inspectors only", 503: "the queue was asked for and image matching is off"}),
     response_model=list[ShipmentView] | list[QueueItem],
 )
 def search_shipments(
@@ -60,7 +61,7 @@ def search_shipments(
     )
 
 
-@router.get("/{shipment_id}", responses={403: {"description": "inspectors only"}, 404: {"description": "unknown"}})
+@router.get("/{shipment_id}", responses=answers({403: "inspectors only", 404: "unknown shipment"}))
 def read_shipment(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
