@@ -70,8 +70,8 @@ def caller(action: str) -> Callable[..., Actor]:
     return dependency
 
 
-# Every /v1 operation takes an API key (`Authorization: Bearer ...`) and values its schema checks: both refusals
-# documented once, on each router.
+# Every /v1 operation takes an API key (`Authorization: Bearer ...`) and values its schema checks: a refused key
+# (401) and a refused value (422) are documented once, on each router.
 NEEDS_KEY: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "missing, unknown or revoked key",
