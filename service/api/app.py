@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 
-from service.api import console, docs, errors, headers, methods
+from service.api import console, docs, errors, headers, methods, openapi
+from service.api.errors import ErrorBody
 from service.api.routes import audit, filings, health, images, keys, shipments
 from service.api.routes import matching as matching_routes
 from service.db.engine import make_engine, make_session_factory
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
             message = f"the request is {int(length):,} bytes, over the limit of {limit:,} bytes"
-            return JSONResponse({"error": "request_too_large", "message": message}, status_code=413)
+            return ErrorBody(error="request_too_large", message=message).response(413)
         return await call_next(request)
 
     methods.install(app)  # inside the security headers: an OPTIONS answer carries them too
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, networks: Networks | None = 
         app.include_router(module.router)
     console.install(app)
     docs.install(app)
+    openapi.install(app)
     return app
 
 

@@ -9,6 +9,7 @@ from asgi_correlation_id import correlation_id
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
+from service.api.errors import ErrorBody, answers
 from service.domain import audit, participants
 from service.domain.actors import Actor
 from service.domain.errors import MatchingStarting, MatchingUnavailable, NotAuthenticated
@@ -70,8 +71,20 @@ def caller(action: str) -> Callable[..., Actor]:
     return dependency
 
 
-# Every /v1 operation takes an API key (`Authorization: Bearer ...`): documented once, on each router.
-NEEDS_KEY: dict[int | str, dict[str, Any]] = {401: {"description": "missing, unknown or revoked key"}}
+# Every /v1 operation takes an API key (`Authorization: Bearer ...`) and values its schema checks: a refused key
+# (401) and a refused value (422) are documented once, on each router.
+NEEDS_KEY: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "missing, unknown or revoked key",
+        "model": ErrorBody,
+        "headers": {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
+    }
+}
+V1_ERRORS = NEEDS_KEY | answers({422: "a path, query, header or body value the schema refuses, each listed by path"})
+# What any request with a body may be answered (the size limit is checked before anything is parsed).
+BODY_ERRORS = answers(
+    {400: "a body that is not well-formed JSON or multipart/form-data", 413: "the request is over the size limit"}
+)
 
 
 def get_matcher(request: Request) -> Matcher:

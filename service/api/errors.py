@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict, SkipJsonSchema
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -49,6 +53,37 @@ STATUS: dict[type[DomainError], int] = {
 }
 
 
+def _never_null(schema: JsonDict) -> None:
+    schema.pop("default", None)  # an absent member is left out of the body, never sent as null
+
+
+class Problem(BaseModel):
+    path: str = Field(description="where: `filing.identifiers`, `security_scan`, `query.limit`, ...")
+    message: str
+    type: str = Field(description="a stable code for the kind of problem: `missing`, `string_too_long`, ...")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error the service answers; OpenAPI documents it for each error status."""
+
+    error: str = Field(description="a stable code: `invalid_filing`, `forbidden`, `part_too_large`, ...")
+    message: str = Field(description="what went wrong and what to do, in words")
+    errors: list[Problem] | SkipJsonSchema[None] = Field(
+        default=None, description="every problem found, by path (422)", json_schema_extra=_never_null
+    )
+    part: str | SkipJsonSchema[None] = Field(
+        default=None, description="the multipart part refused", json_schema_extra=_never_null
+    )
+
+    def response(self, status_code: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(self.model_dump(exclude_none=True), status_code=status_code, headers=headers)
+
+
+def answers(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, each documented with the service's error body."""
+    return {status: {"description": text, "model": ErrorBody} for status, text in descriptions.items()}
+
+
 def status_of(error: DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
@@ -58,30 +93,30 @@ def status_of(error: DomainError) -> int:
 
 async def domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    body: dict[str, object] = {"error": error.code, "message": error.message}
+    body = ErrorBody(error=error.code, message=error.message)
     if isinstance(error, FilingInvalid):
-        body["errors"] = [{"path": e.path, "message": e.message, "type": e.type} for e in error.errors]
+        body.errors = [Problem(path=e.path, message=e.message, type=e.type) for e in error.errors]
     if isinstance(error, PartRejected):
-        body["part"] = error.part
+        body.part = error.part
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else None
     if isinstance(error, MatchingStarting):
         headers = {"Retry-After": str(error.retry_after_s)}
-    return JSONResponse(body, status_code=status_of(error), headers=headers)
+    return body.response(status_of(error), headers)
 
 
 async def request_invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"path": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), "message": e["msg"], "type": e["type"]}
+        Problem(path=".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), message=e["msg"], type=e["type"])
         for e in error.errors()
     ]
-    if any(e["type"] == "json_invalid" for e in errors):
+    if any(e.type == "json_invalid" for e in errors):
         # Not JSON at all: a malformed body (400), not a well-formed request with bad values (422).
         message = f"the body is not valid JSON: {error.errors()[0].get('ctx', {}).get('error', 'cannot be parsed')}"
-        return JSONResponse({"error": "malformed_body", "message": message}, status_code=400)
-    message = f"the request has {len(errors)} problem(s): {', '.join(e['path'] for e in errors)}"
+        return ErrorBody(error="malformed_body", message=message).response(400)
+    message = f"the request has {len(errors)} problem(s): {', '.join(e.path for e in errors)}"
     await audit_refused(request, InvalidRequest(message))
-    return JSONResponse({"error": "invalid_request", "message": message, "errors": errors}, status_code=422)
+    return ErrorBody(error="invalid_request", message=message, errors=errors).response(422)
 
 
 async def audit_refused(request: Request, error: InvalidRequest) -> None:
@@ -107,14 +142,14 @@ async def http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     phrase = HTTPStatus(error.status_code).phrase
     message = error.detail if isinstance(error.detail, str) and error.detail else phrase
-    body = {"error": phrase.lower().replace(" ", "_").replace("-", "_"), "message": message}
+    body = ErrorBody(error=phrase.lower().replace(" ", "_").replace("-", "_"), message=message)
     if error.status_code == 400:  # the framework could not parse the body (JSON, multipart)
         if message == "There was an error parsing the body":  # FastAPI's words, whatever the cause
             message = "send well-formed UTF-8 JSON, or multipart/form-data, as documented"
-        body = {"error": "malformed_body", "message": f"the body could not be parsed: {message}"}
+        body = ErrorBody(error="malformed_body", message=f"the body could not be parsed: {message}")
     if (part := getattr(error, "part", None)) is not None:  # service.api.multipart.PartOverLimit
-        body |= {"error": "part_too_large", "part": part}
-    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+        body.error, body.part = "part_too_large", part
+    return body.response(error.status_code, error.headers)
 
 
 def install(app: FastAPI) -> None:

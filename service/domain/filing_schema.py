@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, StringConstraints, WithJsonSchema, model_validator
 
 from service.domain.actors import CARRIER_LIKE, CarrierLike, FilerRole
 from service.domain.limits import IDENT_MAX, NO_CONTROL, NO_NUL
@@ -29,6 +29,25 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # HTS: a 4-digit heading up to a 10-digit statistical suffix, dots optional (6109.10.0012).
 HtsNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}(\.?\d{2}){0,3}$")]
+# Decimals are read from strings ("199.00") or numbers. The schemas (OpenAPI) show the form to send, with the
+# digits allowed, which pydantic's own schema for a Decimal leaves out: money as a string (a JSON number may
+# not hold cents exactly), a weight as a number.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+            "description": "a decimal: at most 12 digits before the point and 2 after it",
+        }
+    ),
+]
+Kilograms = Annotated[
+    Decimal,
+    Field(gt=0, le=100_000),
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 100_000}),
+]
 
 
 class Strict(BaseModel):
@@ -61,11 +80,21 @@ class Party(Contact):
 
 
 class Money(Strict):
-    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    amount: Amount
     currency: Currency
 
 
 class Identifiers(Strict):
+    # The rule below, in the schema too: a client (or a fuzzer) generating from it sends at least one.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("tracking_number", "house_bill", "master_bill")
+            ]
+        }
+    )
+
     tracking_number: Ident | None = None
     house_bill: Ident | None = None
     master_bill: Ident | None = None
@@ -107,7 +136,7 @@ class FilingBase(Strict):
     known_marketplace_seller: bool | None = None
     seller_id: Ident | None = None
     listing_url: HttpUrl | None = None
-    weight_kg: Decimal | None = Field(default=None, gt=0, le=100_000)
+    weight_kg: Kilograms | None = None
     quantity: int | None = Field(default=None, gt=0, le=1_000_000)
 
 

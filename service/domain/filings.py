@@ -115,6 +115,7 @@ def _depth(value: Any) -> int:
 
 
 def _part_errors(data: dict[str, Any], parts: set[str]) -> list[FieldError]:
+    # Mirrored for OpenAPI in service.api.openapi.PART_RULES; tests/service/test_openapi.py holds the two together.
     filer_type, errors = data.get("filer_type"), []
     for part in sorted(parts - set(IMAGE_PARTS)):
         errors.append(FieldError(part, f"unknown part; image parts are {', '.join(IMAGE_PARTS)}", "extra_part"))

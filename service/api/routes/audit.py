@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller
+from service.api.deps import RECORD_ID, V1_ERRORS, SessionDep, caller
+from service.api.errors import answers
 from service.domain import reads
 from service.domain.actors import Actor
 from service.domain.audit import AuditRecord
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=NEEDS_KEY)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=V1_ERRORS)
 
 
-@router.get("", responses={403: {"description": "administrators only"}})
+@router.get("", responses=answers({403: "administrators only"}))
 def read_audit(
     session: SessionDep,
     actor: Annotated[Actor, Depends(caller("audit.read"))],

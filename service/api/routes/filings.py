@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 
-from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, SettingsDep, StoreDep, caller
+from service.api.deps import RECORD_ID, V1_ERRORS, SessionDep, SettingsDep, StoreDep, caller
+from service.api.errors import answers
 from service.api.multipart import IntakeRoute
 from service.domain import filings
 from service.domain.actors import Actor
@@ -17,16 +18,17 @@ from service.matching import refresh, verdicts
 from service.matching.startup import MatcherStartup
 from service.settings import ImageLimits
 
-router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute, responses=NEEDS_KEY)
+router = APIRouter(prefix="/v1/filings", tags=["filings"], route_class=IntakeRoute, responses=V1_ERRORS)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a part sent twice, or a body that is not multipart/form-data"},
-    401: {"description": "missing, unknown or revoked key"},
-    403: {"description": "the key may not file, or not under this originator code / filer type"},
-    409: {"description": "transmission_id reused for different content"},
-    413: {"description": "an image over the byte or pixel limit, or a part sent as text over its size limit"},
-    422: {"description": "bad or missing elements, listed by path; or an image that is not JPEG/PNG/TIFF"},
-}
+ERRORS = answers(
+    {
+        400: "a part sent twice, or a body that is not multipart/form-data",
+        403: "the key may not file, or not under this originator code / filer type",
+        409: "transmission_id reused for different content",
+        413: "the request, an image (bytes or pixels), the filing's JSON or a part sent as text over its limit",
+        422: "bad or missing elements, listed by path; or an image that is not JPEG/PNG/TIFF",
+    }
+)
 
 
 async def _part_names(request: Request) -> list[str]:
@@ -46,7 +48,13 @@ def _parts(uploads: dict[str, UploadFile | None], sent: list[str], limits: Image
     return parts | {name: b"" for name in set(sent) - {"filing", *IMAGE_PARTS}}
 
 
-@router.post("", status_code=201, responses={200: {"description": "a retry: the earlier receipt"}, **ERRORS})
+# The `filing` part is read as text and parsed by the domain with its own limits; service.api.openapi documents it
+# as the JSON it must hold (CarrierFiling or MarketplaceFiling).
+@router.post(
+    "",
+    status_code=201,
+    responses={200: {"description": "a retry: the earlier receipt", "model": filings.Receipt}, **ERRORS},
+)
 def create_filing(
     request: Request,
     response: Response,
@@ -55,7 +63,7 @@ def create_filing(
     store: StoreDep,
     actor: Annotated[Actor, Depends(caller("filing.create"))],
     part_names: Annotated[list[str], Depends(_part_names)],
-    filing: Annotated[str, Form(description="the filing, as JSON (schema: CarrierFiling or MarketplaceFiling)")],
+    filing: Annotated[str, Form(description="the filing, as JSON: a CarrierFiling or a MarketplaceFiling")],
     security_scan: Annotated[UploadFile | None, File(description="x-ray image (carriers)")] = None,
     product_picture: Annotated[UploadFile | None, File(description="product picture (marketplaces)")] = None,
 ) -> filings.Receipt:
@@ -83,7 +91,7 @@ def create_filing(
     return receipt
 
 
-@router.get("/{filing_id}", responses={404: {"description": "no such filing of yours"}})
+@router.get("/{filing_id}", responses=answers({404: "no such filing of yours"}))
 def read_filing(
     filing_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,

@@ -18,7 +18,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "not ready: `checks` says what is wrong"}})
 def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, str] = {}

@@ -6,17 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from service.api.deps import NEEDS_KEY, SessionDep, StoreDep, caller
+from service.api.deps import V1_ERRORS, SessionDep, StoreDep, caller
+from service.api.errors import answers
 from service.domain import reads
 from service.domain.actors import Actor
 
-router = APIRouter(prefix="/v1/images", tags=["images"], responses=NEEDS_KEY)
+router = APIRouter(prefix="/v1/images", tags=["images"], responses=V1_ERRORS)
 
 
 @router.get(
     "/{sha256}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/tiff": {}}}, 403: {}, 404: {}},
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/png": {}, "image/tiff": {}}},
+        **answers({403: "inspectors only", 404: "no such image"}),
+    },
 )
 def read_image(
     sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],

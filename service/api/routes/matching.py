@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from service.api.deps import NEEDS_KEY, RECORD_ID, MatcherDep, SessionDep, caller
+from service.api.deps import BODY_ERRORS, RECORD_ID, V1_ERRORS, MatcherDep, SessionDep, caller
+from service.api.errors import answers
 from service.domain.actors import Actor
 from service.matching import inspection
 from service.matching.examinations import ExaminationIn, ExaminationView, Stats
 from service.matching.overlays import Overlay
 from service.matching.verdicts import VerdictView
 
-router = APIRouter(prefix="/v1", tags=["matching"], responses=NEEDS_KEY)
-INSPECTORS_ONLY: dict[int | str, dict[str, Any]] = {
-    403: {"description": "inspectors only"},
-    404: {"description": "unknown shipment"},
-}
+router = APIRouter(prefix="/v1", tags=["matching"], responses=V1_ERRORS)
+INSPECTORS_ONLY = answers(
+    {403: "inspectors only", 404: "unknown shipment", 503: "image matching is off on this server, or still starting (with Retry-After)"}
+)
 
 
-@router.get("/shipments/{shipment_id}/verdict", responses={**INSPECTORS_ONLY, 503: {"description": "matching off"}})
+@router.get("/shipments/{shipment_id}/verdict", responses=INSPECTORS_ONLY)
 def read_verdict(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
@@ -30,7 +30,7 @@ def read_verdict(
     return inspection.verdict(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
 
 
-@router.get("/shipments/{shipment_id}/where-to-look", responses={**INSPECTORS_ONLY, 503: {"description": "off"}})
+@router.get("/shipments/{shipment_id}/where-to-look", responses=INSPECTORS_ONLY)
 def read_where_to_look(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
@@ -41,7 +41,7 @@ def read_where_to_look(
     return inspection.where_to_look(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id)
 
 
-@router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY)
+@router.post("/shipments/{shipment_id}/examinations", status_code=201, responses=INSPECTORS_ONLY | BODY_ERRORS)
 def record_examination(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
     body: ExaminationIn,
@@ -52,6 +52,6 @@ def record_examination(
     return inspection.examine(session=session, actor=actor, matcher=matcher, shipment_id=shipment_id, examination=body)
 
 
-@router.get("/stats", responses={403: {"description": "inspectors and administrators only"}})
+@router.get("/stats", responses=answers({403: "inspectors and administrators only"}))
 def read_stats(session: SessionDep, actor: Annotated[Actor, Depends(caller("stats.read"))]) -> Stats:
     return inspection.stats(session=session, actor=actor)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, StringConstraints
 
-from service.api.deps import NEEDS_KEY, RECORD_ID, SessionDep, caller, get_matcher
+from service.api.deps import BODY_ERRORS, RECORD_ID, V1_ERRORS, SessionDep, caller, get_matcher
+from service.api.errors import answers
 from service.domain import holds, reads
 from service.domain.actors import Actor
 from service.domain.limits import IDENT_MAX, NO_CONTROL, NO_NUL, REASON_MAX
@@ -15,12 +16,12 @@ from service.domain.shipments import HoldView, ShipmentView
 from service.matching import inspection
 from service.matching.queue import DECISIONS, QueueItem
 
-router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=NEEDS_KEY)
+router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=V1_ERRORS)
 
 
 @router.get(
     "",
-    responses={403: {"description": "inspectors only"}},
+    responses=answers({403: "inspectors only", 503: "the queue was asked for and image matching is off"}),
     response_model=list[ShipmentView] | list[QueueItem],
 )
 def search_shipments(
@@ -61,7 +62,7 @@ def search_shipments(
     )
 
 
-@router.get("/{shipment_id}", responses={403: {"description": "inspectors only"}, 404: {"description": "unknown"}})
+@router.get("/{shipment_id}", responses=answers({403: "inspectors only", 404: "unknown shipment"}))
 def read_shipment(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
     session: SessionDep,
@@ -77,15 +78,9 @@ class HoldRequest(BaseModel):
     reason: Reason  # why: the enforcement matter, case or lookout it belongs to
 
 
-HOLD_ANSWERS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "administrators only"},
-    404: {"description": "unknown shipment"},
-}
-
-
 @router.put(
     "/{shipment_id}/hold",
-    responses={**HOLD_ANSWERS, 400: {"description": "the body is not JSON"}, 422: {"description": "no reason given"}},
+    responses=answers({403: "administrators only", 404: "unknown shipment", 422: "no reason given"}) | BODY_ERRORS,
 )
 def place_hold(
     shipment_id: Annotated[str, Path(**RECORD_ID)],
@@ -100,7 +95,7 @@ def place_hold(
 
 @router.delete(
     "/{shipment_id}/hold",
-    responses={403: HOLD_ANSWERS[403], 404: {"description": "unknown shipment, or it has no hold"}},
+    responses=answers({403: "administrators only", 404: "unknown shipment, or it has no hold"}),
 )
 def release_hold(
     shipment_id: Annotated[str, Path(**RECORD_ID)],

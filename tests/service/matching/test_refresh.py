@@ -13,8 +13,8 @@ from service.db.tables import Filing, Verdict
 from service.domain import filings, participants
 from service.domain.actors import Actor, Principal
 from service.matching import refresh, verdicts
-from service.matching.refresh import RefreshQueue
 from service.matching.matcher import Matcher
+from service.matching.refresh import RefreshQueue
 from service.settings import Settings
 from tests.service.matching.test_embedder import file_scans
 from tests.support import image_bytes, marketplace_filing
