@@ -16,7 +16,11 @@ from service.matching.verdicts import VerdictView
 
 router = APIRouter(prefix="/v1", tags=["matching"], responses=V1_ERRORS)
 INSPECTORS_ONLY = answers(
-    {403: "inspectors only", 404: "unknown shipment", 503: "image matching is off on this server, or still starting (with Retry-After)"}
+    {
+        403: "inspectors only",
+        404: "unknown shipment",
+        503: "image matching is off on this server, or still starting (with Retry-After)",
+    }
 )
 
 
