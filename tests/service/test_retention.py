@@ -168,7 +168,7 @@ def test_holds_are_placed_and_released_by_administrators_only(client: TestClient
     assert releases[1][2] is not None and "by Ada: case 2026-119" in releases[1][2]
 
     spec = client.get("/openapi.json").json()["paths"]["/v1/shipments/{shipment_id}/hold"]
-    assert set(spec["put"]["responses"]) == {"200", "400", "401", "403", "404", "422"}
+    assert set(spec["put"]["responses"]) == {"200", "400", "401", "403", "404", "413", "422"}
     assert set(spec["delete"]["responses"]) == {"200", "401", "403", "404", "422"}
 
 
