@@ -1,13 +1,15 @@
 """Sustained intake at the machine's limit: memory, verdict lag, a clean SIGTERM, every verdict after restart.
 
-python -m benchmarks.soak [--minutes 30] [--clients 8] [--warm-up 2] [--database-url URL] [--json OUT]
+python -m benchmarks.soak [--minutes 30] [--clients 8] [--rate 0] [--warm-up 2] [--database-url URL] [--json OUT]
 
 Starts `scanmatch serve` (matching on, the shipped encoder) on a fresh data folder, then files from
 --clients threads as fast as the server answers for --minutes: each shipment a carrier filing with its
-x-ray and a marketplace filing with its product picture. Every 15 s it samples the server's resident
-memory, the filings accepted, and from /metrics the embedding backlog, the verdict lag and the refresh
-queue. Then it sends SIGTERM and times the exit, restarts the server, and times how long until every
-shipment has a verdict stored, counted in the database with nobody reading a verdict.
+x-ray and a marketplace filing with its product picture (--rate: paced to that many filings a second
+in all, e.g. what the embedder carries, instead of as fast as intake answers). Every 15 s it samples
+the server's resident memory, the filings accepted, and from /metrics the embedding backlog, the
+verdict lag and the refresh queue. Then it sends SIGTERM and times the exit, restarts the server, and
+times how long until every shipment has a verdict stored, counted in the database with nobody
+reading a verdict.
 
 Pass/fail lines: memory after the warm-up grows by less than 50 MB; SIGTERM exits within 30 s; after the
 restart every shipment gets its verdict.
@@ -71,6 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="filings per second in all (0: as fast as the server answers)"
+    )
     parser.add_argument("--warm-up", type=float, default=2.0, help="minutes before the memory baseline is taken")
     parser.add_argument("--database-url", default=None, help="default: SQLite in the temporary data folder")
     parser.add_argument("--json", type=Path, default=None)
@@ -99,7 +104,11 @@ def main() -> None:
 
     def intake(worker: int) -> None:
         i = 0
+        pace = 2 * args.clients / args.rate if args.rate else 0.0  # seconds per shipment (two filings) per client
+        began = time.monotonic()
         while not stop.is_set():
+            if pace and (wait := began + i * pace - time.monotonic()) > 0:
+                time.sleep(wait)
             tracking, seed = f"S{worker}-{i}", worker * 1_000_000 + i
             try:
                 file(

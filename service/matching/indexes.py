@@ -1,8 +1,10 @@
 """FAISS indexes of embeddings: exact while small, IVF-PQ past a size, always rebuildable from the database.
 
 Vectors are L2-normalised, so inner product is cosine. Ids are `embeddings.id` rows (or
-`gallery_vectors.id` for the gallery). One lock per index: one writer at a time, and no search during a write.
-Saves go to a temporary file and `os.replace` it, so a crash leaves the old file or the new one.
+`gallery_vectors.id` for the gallery). One lock per index: one writer at a time, and no search during a write;
+an add costs the vectors it adds (the ids held are kept in a set), never the size of the index. A save holds
+the lock only while it copies the index to bytes; writing and fsync happen outside it, so searches never wait
+on the disk. Saves go to a temporary file and `os.replace` it, so a crash leaves the old file or the new one.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ class VectorIndex:
         self.dim = dim
         self.exact_max = exact_max
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()  # saves one at a time, so an older snapshot never replaces a newer
         self._index = self._load() or self._build(np.zeros((0, dim), np.float32), np.zeros(0, np.int64))
+        self._ids = set(faiss.vector_to_array(self._index.id_map).tolist())
 
     def _load(self) -> faiss.IndexIDMap2 | None:
         if not self.path.exists():
@@ -81,10 +85,10 @@ class VectorIndex:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids, vectors = np.asarray(ids, np.int64), np.ascontiguousarray(vectors, np.float32)
         with self._lock:
-            present = set(faiss.vector_to_array(self._index.id_map).tolist())
-            keep = np.array([i not in present for i in ids.tolist()], dtype=bool)
+            keep = np.array([i not in self._ids for i in ids.tolist()], dtype=bool)
             if keep.any():
                 self._index.add_with_ids(vectors[keep], ids[keep])
+                self._ids.update(ids[keep].tolist())
 
     def search(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
         """The k nearest stored vectors for each query row (fewer when the index is smaller)."""
@@ -101,18 +105,21 @@ class VectorIndex:
     def rebuild(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Build a new index off to the side, then swap it in and save it."""
         fresh = self._build(np.ascontiguousarray(vectors, np.float32).reshape(-1, self.dim), np.asarray(ids, np.int64))
+        held = set(np.asarray(ids, np.int64).tolist())
         with self._lock:
-            self._index = fresh
+            self._index, self._ids = fresh, held
         self.save()
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._save_lock:
+            with self._lock:  # a snapshot in memory: searches wait for a copy, not for the disk
+                snapshot = faiss.serialize_index(self._index)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}-")
-            os.close(fd)
             try:
-                faiss.write_index(self._index, tmp)
-                with open(tmp, "rb") as handle:
+                with os.fdopen(fd, "wb") as handle:
+                    snapshot.tofile(handle)
+                    handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, self.path)
             except BaseException:
