@@ -4,6 +4,7 @@ model), recalibrate, import the labelled gallery, export examined shipments for 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,7 +38,9 @@ gallery = typer.Typer(
 )
 app.add_typer(keys, name="keys")
 app.add_typer(db, name="db")
+audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(gallery, name="gallery")
+app.add_typer(audit, name="audit")
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -368,3 +371,21 @@ def db_upgrade() -> None:
     settings = Settings()
     upgrade(settings.resolved_database_url)
     typer.echo(f"database at head: {make_engine(settings.resolved_database_url).url.render_as_string()}")
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain from its oldest remaining record to its head: OK with the count, or
+    the first broken link (exit status 1)."""
+    from tqdm import tqdm
+
+    from service.domain import audit_chain
+
+    with _sessions(Settings())() as session:
+        total = audit_chain.count(session)
+        with tqdm(total=total, desc="verifying", unit="record", disable=total < 10_000, file=sys.stderr) as bar:
+            result = audit_chain.verify(session, progress=bar.update)
+    for line in result.lines():
+        typer.echo(line, err=not result.ok)
+    if not result.ok:
+        raise typer.Exit(1)
