@@ -1,5 +1,6 @@
 """The `scanmatch` command: serve the API, manage keys, migrate the database, reindex (or prepare another
-model), recalibrate, import the labelled gallery, export examined shipments for training."""
+model), recalibrate, import the labelled gallery, export examined shipments for training, back up and restore,
+verify the audit trail."""
 
 from __future__ import annotations
 
@@ -389,3 +390,36 @@ def audit_verify() -> None:
         typer.echo(line, err=not result.ok)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def backup(dest: Annotated[Path, typer.Argument(help="a new (or empty) folder to write the backup into")]) -> None:
+    """Back up the database (a consistent copy), the images it records, the indexes and the operator's models, with
+    a manifest of counts and sha256s; the service may keep running."""
+    from service.operations.backup import backup as run
+    from service.operations.manifest import BackupError
+
+    try:
+        run(Settings(), dest, echo=typer.echo, progress=True)
+    except BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="a folder `scanmatch backup` wrote")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace the data already in the database and data directory")
+    ] = False,
+) -> None:
+    """Check a backup file by file against its manifest, then restore it into an empty data directory and database
+    (SCANMATCH_DATA_DIR, SCANMATCH_DATABASE_URL); stop the service first."""
+    from service.operations.manifest import BackupError
+    from service.operations.restore import restore as run
+
+    try:
+        run(Settings(), src, force=force, echo=typer.echo, progress=True)
+    except BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
