@@ -1,10 +1,12 @@
 """The `scanmatch` command: serve the API, manage keys, migrate the database, reindex (or prepare another
-model), recalibrate, import the labelled gallery, export examined shipments for training."""
+model), recalibrate, import the labelled gallery, export examined shipments for training, back up and restore,
+verify the audit trail."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,7 +41,9 @@ gallery = typer.Typer(
 )
 app.add_typer(keys, name="keys")
 app.add_typer(db, name="db")
+audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(gallery, name="gallery")
+app.add_typer(audit, name="audit")
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -443,3 +447,54 @@ def db_upgrade() -> None:
     settings = Settings()
     upgrade(settings.resolved_database_url)
     typer.echo(f"database at head: {make_engine(settings.resolved_database_url).url.render_as_string()}")
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain from its oldest remaining record to its head: OK with the count, or
+    the first broken link (exit status 1)."""
+    from tqdm import tqdm
+
+    from service.domain import audit_chain
+
+    with _sessions(Settings())() as session:
+        total = audit_chain.count(session)
+        with tqdm(total=total, desc="verifying", unit="record", disable=total < 10_000, file=sys.stderr) as bar:
+            result = audit_chain.verify(session, progress=bar.update)
+    for line in result.lines():
+        typer.echo(line, err=not result.ok)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(dest: Annotated[Path, typer.Argument(help="a new (or empty) folder to write the backup into")]) -> None:
+    """Back up the database (a consistent copy), the images it records, the indexes and the operator's models, with
+    a manifest of counts and sha256s; the service may keep running."""
+    from service.operations.backup import backup as run
+    from service.operations.manifest import BackupError
+
+    try:
+        run(Settings(), dest, echo=typer.echo, progress=True)
+    except BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="a folder `scanmatch backup` wrote")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace the data already in the database and data directory")
+    ] = False,
+) -> None:
+    """Check a backup file by file against its manifest, then restore it into an empty data directory and database
+    (SCANMATCH_DATA_DIR, SCANMATCH_DATABASE_URL); stop the service first."""
+    from service.operations.manifest import BackupError
+    from service.operations.restore import restore as run
+
+    try:
+        run(Settings(), src, force=force, echo=typer.echo, progress=True)
+    except BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None

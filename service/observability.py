@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,34 @@ def _request_id(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDi
     if request_id is not None:
         event.setdefault("request_id", request_id)
     return event
+
+
+# What must never reach a log line, wherever it comes from (a path a caller typed a key or an email into, a
+# library's message, a database error's traceback): replaced at the last step before rendering.
+REDACTIONS = (
+    (re.compile(r"smk_[A-Za-z0-9_\-]{4,}"), "smk_[redacted]"),  # API keys (service.domain.participants.KEY_PREFIX)
+    (re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), r"\1 [redacted]"),
+    (re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+"), "[email redacted]"),
+    # PostgreSQL's error details quote the values refused ("Key (name, role)=(Pat Doe, carrier) already exists").
+    (re.compile(r"DETAIL:[^\n]*"), "DETAIL: [redacted]"),
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: redacted]"),
+)
+
+
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        for pattern, replacement in REDACTIONS:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _redact(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    return {key: _scrub(value) for key, value in event.items()}
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
@@ -45,6 +74,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                _redact,  # after the traceback is text, so it is scrubbed too
                 renderer,
             ],
         )

@@ -56,6 +56,24 @@ def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
 
 @pytest.fixture
+def empty_database(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database (no schema) on the same backend as `migrated_database`, dropped after the test."""
+    if make_url(migrated_database).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty' / 'scanmatch.db'}"
+        return
+    name = f"scanmatch_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def database_url(migrated_database: str) -> Iterator[str]:
     yield migrated_database
     engine = make_engine(migrated_database)

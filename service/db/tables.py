@@ -170,6 +170,21 @@ class AuditEvent(Base):
     filing_id: Mapped[str | None] = mapped_column(String(40), index=True)
     image_sha256: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    # The hash chain (service.domain.audit_chain): the previous record's hash, and this record's, taken over
+    # its fields and prev_hash. Set when the record is flushed, in the order records enter the trail.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row: the newest audit record's hash. Appends lock it, so the chain never forks; verification
+    compares it with the newest record, so deleting the newest records shows."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+    head_at: Mapped[datetime | None]
 
 
 class FamiliarityReference(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import AuditEvent
+from service.domain import audit_chain  # noqa: F401  (it chains each record as the session flushes it)
 from service.domain.actors import Actor
 from service.domain.errors import DomainError
 
@@ -39,7 +40,8 @@ def record(
     image_sha256: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Add an audit event to the session: it commits with the write it describes."""
+    """Add an audit event to the session: it commits with the write it describes, chained to the record before
+    it when flushed (service.domain.audit_chain)."""
     who = actor.principal
     session.add(
         AuditEvent(

@@ -1,0 +1,1 @@
+"""Operators' tasks on a whole installation: backup and restore."""
