@@ -245,6 +245,9 @@ def test_images_and_audit_records_expire_on_their_own(settings: Settings, keys: 
     ]
     summary = json.loads(stored.audit("retention.purge")[0][3] or "")
     assert summary["counts"]["audit_records"] >= 1 and summary["counts"]["filing_images"] == 2
+    # The purge cut the oldest part of the hash chain: what remains still verifies, anchored on its oldest.
+    verified = scanmatch("audit", "verify", data_dir=settings.data_dir, database_url=settings.resolved_database_url)
+    assert verified.returncode == 0, verified.stderr
     with TestClient(create_app(settings)) as client:
         view = client.get(f"/v1/shipments/{shipment}", headers=auth(keys("inspector"))).json()
     assert [f["images"] for f in view["filings"]] == [[], []]
