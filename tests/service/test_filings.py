@@ -30,7 +30,8 @@ def test_marketplace_and_carrier_filings_join_one_shipment(client, keys, session
     assert first.status_code == 201, first.text
     assert second.status_code == 201, second.text
     assert first.json()["shipment_id"] == second.json()["shipment_id"]
-    assert set(first.json()) == {"filing_id", "shipment_id", "received_at", "warnings"}
+    assert set(first.json()) == {"filing_id", "shipment_id", "received_at", "warnings", "verdicts_delayed_s"}
+    assert first.json()["verdicts_delayed_s"] is None  # matching off: no verdicts to run behind
     assert session.scalar(select(func.count()).select_from(StoredImage)) == 2
 
 
