@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ApiKey, Participant, utcnow
@@ -158,13 +158,14 @@ def revoke_for(*, session: Session, actor: Actor, key_id: str) -> KeyInfo:
             row = _find(session, key_id)
         except KeyProblem as error:
             raise NotFound(error.message) from None
-        _keep_an_administrator(session, actor, row)
-        info = revoke_key(session, row.id)
+        _revoke_keeping_an_administrator(session, actor, row)
+        info = _info(session, row)
         event["detail"] = key_id
     return info
 
 
-def _keep_an_administrator(session: Session, actor: Actor, row: ApiKey) -> None:
+def _revoke_keeping_an_administrator(session: Session, actor: Actor, row: ApiKey) -> None:
+    """Revoke the key in the session (the caller commits), unless that leaves no administrator key."""
     if row.revoked_at is not None:
         return  # revoking twice is harmless
     if actor.principal is not None and row.id == actor.principal.key_id:
@@ -172,15 +173,21 @@ def _keep_an_administrator(session: Session, actor: Actor, row: ApiKey) -> None:
             f"{row.id} is the key you are using: revoke it with another administrator's key, "
             "so that whoever revokes it can still manage keys"
         )
+    # The write first: on SQLite it waits for any other writer to commit, so the count below reads what
+    # that writer did (two administrators revoking each other's keys at once).
+    row.revoked_at = utcnow()
+    session.flush()
     if session.get_one(Participant, row.participant_id).role not in ADMINS:
         return
-    others = session.scalar(
-        select(func.count())
-        .select_from(ApiKey)
+    # The administrator keys still active, locked until this revocation commits (PostgreSQL): a concurrent
+    # revocation of one of them is waited for, and then counted.
+    active = session.scalars(
+        select(ApiKey.id)
         .join(Participant, Participant.id == ApiKey.participant_id)
-        .where(Participant.role.in_(ADMINS), ApiKey.revoked_at.is_(None), ApiKey.id != row.id)
-    )
-    if not others:
+        .where(Participant.role.in_(ADMINS), ApiKey.revoked_at.is_(None))
+        .with_for_update(of=ApiKey)
+    ).all()
+    if not active:
         raise WouldLockOut(
             f"{row.id} is the last administrator key: issue another one first "
             "(`scanmatch keys create --role admin --name NAME`)"

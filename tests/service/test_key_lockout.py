@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.engine import make_engine, make_session_factory
 from service.db.tables import ApiKey, AuditEvent
 from service.domain import participants
 from service.domain.actors import Actor, Principal
@@ -69,3 +71,42 @@ def test_the_console_refuses_revoking_the_signed_in_key(client: TestClient, keys
     assert active(session, ada.key_id)
     assert client.get("/console/admin/keys").status_code == 200  # still signed in
     assert outcomes(session) == ["would_lock_out"]
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one_admin(database_url: str) -> None:
+    """Ada's revocation of Bob's key is not committed yet when Bob revokes Ada's: Bob's must wait for it and
+    then find he would be the last administrator (PostgreSQL), or fail (SQLite, one writer): never both."""
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as setup:
+        ada = participants.create_key(setup, role="admin", name="Ada")
+        bob = participants.create_key(setup, role="admin", name="Bob")
+
+    def as_actor(key: participants.IssuedKey) -> Actor:
+        return Actor(Principal(key.participant_id, key.name, "admin", key.originator_code, key_id=key.key_id))
+
+    outcome: list[BaseException | None] = []
+
+    def bob_revokes_ada() -> None:
+        with sessions() as session:
+            try:
+                participants.revoke_for(session=session, actor=as_actor(bob), key_id=ada.key_id)
+                outcome.append(None)
+            except Exception as error:
+                outcome.append(error)
+
+    with sessions() as first:
+        # Ada's revocation, as revoke_for does it, held open before its commit.
+        participants._revoke_keeping_an_administrator(first, as_actor(ada), first.get_one(ApiKey, bob.key_id))
+        other = threading.Thread(target=bob_revokes_ada)
+        other.start()
+        other.join(timeout=1.0)
+        first.commit()
+    other.join(timeout=60)
+    with sessions() as check:
+        still = [k for k in (ada.key_id, bob.key_id) if active(check, k)]
+    engine.dispose()
+    assert len(outcome) == 1 and outcome[0] is not None, "both administrators' keys were revoked"
+    assert still == [ada.key_id]
+    if database_url.startswith("postgresql"):
+        assert isinstance(outcome[0], WouldLockOut) and "last administrator key" in str(outcome[0].message)
