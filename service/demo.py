@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -305,8 +306,25 @@ def fill(
         # Filed before in part (or for another n)? Those transmissions replay: nothing is filed twice.
         ids = file_shipments(client, keys, plan(n, seed), seed=seed, progress=progress)
         record.write_text(json.dumps({"seed": seed, "n": n, "shipment_ids": ids}, indent=2))
+    wait_until_ready(client, progress=progress)
     wait_for_verdicts(sessions, ids, progress=progress)
     return keys, ids
+
+
+def wait_until_ready(client: httpx.Client, *, timeout_s: float = 1800, progress: bool = True) -> None:
+    """Wait for matching to start: the models load and, at a first start, calibrate while shipments are filed."""
+    deadline = time.monotonic() + timeout_s
+    shown = ""
+    while (ready := client.get("/readyz")).status_code != 200:
+        status = str(ready.json().get("status", "starting"))
+        if progress and status != shown:
+            print(f"matching: {status}...", file=sys.stderr, flush=True)
+            shown = status
+        if "failed" in str(ready.json().get("checks", {}).get("matching", "")):
+            raise DemoError(f"image matching failed to start: {ready.json()['checks']['matching']}")
+        if time.monotonic() > deadline:
+            raise DemoError(f"the service was not ready after {timeout_s:.0f} s: {ready.json()}")
+        time.sleep(1)
 
 
 def serve(app: Any, *, host: str, port: int, when_started: Callable[[str], None]) -> None:
