@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
 from service.domain.errors import ImageRejected, ImageTooLarge, NotFound
+from service.domain.files import written_atomically
 from service.settings import ImageLimits
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF")
@@ -98,17 +98,8 @@ class ImageStore:
         path = self.path_for(sha256)
         if path.exists():
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with written_atomically(path) as handle:
+            handle.write(data)
         return path
 
     def read(self, sha256: str) -> bytes:

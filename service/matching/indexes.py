@@ -20,6 +20,8 @@ import faiss
 import numpy as np
 import structlog
 
+from service.domain.files import written_atomically
+
 log = structlog.get_logger("scanmatch.indexes")
 INDEX_NAMES = ("listings", "scans")  # the labelled gallery has its own space (service.matching.gallery_store)
 
@@ -111,20 +113,11 @@ class VectorIndex:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._save_lock:
             with self._lock:  # a snapshot in memory: searches wait for a copy, not for the disk
                 snapshot = faiss.serialize_index(self._index)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    snapshot.tofile(handle)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with written_atomically(self.path, prefix=f".{self.path.name}-") as handle:
+                snapshot.tofile(handle)
 
 
 MODEL_FILE = "model.txt"

@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
+from service.domain.files import written_atomically
+
 NAME = "manifest.json"
 FORMAT_VERSION = 1
 CHUNK = 1024 * 1024
@@ -71,21 +73,12 @@ def hash_file(path: Path) -> FileEntry:
 
 def copy_file(source: Path, target: Path) -> FileEntry:
     """Copy, hashing on the way (one read), into a temporary name then the real one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with written_atomically(target) as out, source.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
     return FileEntry(sha256=digest.hexdigest(), bytes=size)
 
 

@@ -42,14 +42,19 @@ def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], http
     raise AssertionError(f"server not ready:\n{log.read_text()[-3000:]}")
 
 
-def test_killed_mid_stream_loses_nothing(matching_settings: Settings, tmp_path: Path) -> None:
-    settings = matching_settings
-    env = {
+def server_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `scanmatch serve` process on these settings' data, database and model."""
+    return {
         **os.environ,
         "SCANMATCH_DATA_DIR": str(settings.data_dir),
         "SCANMATCH_DATABASE_URL": settings.resolved_database_url,
         "SCANMATCH_MATCHING__ENCODER": settings.matching.encoder,
     }
+
+
+def test_killed_mid_stream_loses_nothing(matching_settings: Settings, tmp_path: Path) -> None:
+    settings = matching_settings
+    env = server_env(settings)
     log = tmp_path / "server.log"
     shop = new_key(env, "marketplace", "Streaming Shop")
     process, client = start(env, log)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from service.db.engine import make_engine, make_session_factory
 from service.db.tables import Filing, Verdict
 from service.settings import Settings
-from tests.service.matching.test_crash import start
+from tests.service.matching.test_crash import server_env, start
 from tests.service.test_serve import new_key
 from tests.support import auth, carrier_filing, image_bytes, multipart
 
@@ -24,12 +23,7 @@ def test_sigterm_under_load_exits_in_time_and_verdicts_resume_after_restart(
     matching_settings: Settings, tmp_path: Path
 ) -> None:
     settings = matching_settings
-    env = {
-        **os.environ,
-        "SCANMATCH_DATA_DIR": str(settings.data_dir),
-        "SCANMATCH_DATABASE_URL": settings.resolved_database_url,
-        "SCANMATCH_MATCHING__ENCODER": settings.matching.encoder,
-    }
+    env = server_env(settings)
     log = tmp_path / "server.log"
     carrier = new_key(env, "carrier", "Busy Carrier")
     process, client = start(env, log)
